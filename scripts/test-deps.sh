@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh Debian bookworm machine (as root).
+# Idempotent: every step is skipped when its result is already up to date, so
+# scripts/test.sh can run it before every test run.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+
+say() { printf 'test-deps: %s\n' "$*"; }
+die() { printf 'test-deps: error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    die "need root (or sudo) to run: $*"
+  fi
+}
+
+# --- redis-server (Debian package) -------------------------------------------
+if command -v redis-server >/dev/null 2>&1; then
+  say "redis-server: present ($(redis-server --version | awk '{print $3}'))"
+else
+  say "redis-server: installing with apt-get"
+  # The package lists are empty on a fresh image, so update only on this path.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  command -v redis-server >/dev/null 2>&1 || die "redis-server still not on PATH after apt-get install"
+fi
+
+# --- FerretDB (MongoDB wire protocol over SQLite), unless a real MongoDB is given
+fdb_src=test/ferretdb
+fdb_bin=.cache/ferretdb/ferretdb
+if [ -n "${MONGODB_URI:-}" ]; then
+  say "ferretdb: skipped (MONGODB_URI is set)"
+else
+  stale=0
+  if [ ! -x "$fdb_bin" ]; then
+    stale=1
+  else
+    for f in go.mod go.sum main.go; do
+      if [ "$fdb_src/$f" -nt "$fdb_bin" ]; then stale=1; fi
+    done
+  fi
+
+  if [ "$stale" -eq 0 ]; then
+    say "ferretdb: $fdb_bin up to date"
+  else
+    # The machine image keeps Go in /usr/local/go, which a bare PATH may lack.
+    if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+      PATH=/usr/local/go/bin:$PATH
+    fi
+    command -v go >/dev/null 2>&1 || die "Go (>= 1.24) is needed to build $fdb_src; or set MONGODB_URI to use an existing MongoDB"
+
+    # A committed go.sum pins the modules; -mod=mod is only a fallback without it.
+    goflags=${GOFLAGS:-}
+    if [ ! -f "$fdb_src/go.sum" ]; then goflags="$goflags -mod=mod"; fi
+
+    say "ferretdb: building $fdb_bin (the first build downloads Go modules, ~1 min)"
+    mkdir -p "$(dirname "$fdb_bin")"
+    tmp="$fdb_bin.tmp.$$"
+    trap 'rm -f "$root/$tmp"' EXIT
+    # Build to a temp name and rename, so an interrupted build never looks fresh.
+    # CGO is not needed (modernc SQLite is pure Go); -buildvcs=false avoids git
+    # stamping, which fails in some checkouts.
+    (cd "$fdb_src" && CGO_ENABLED=0 GOFLAGS="$goflags" go build -buildvcs=false -trimpath -o "$root/$tmp" .)
+    mv -f "$tmp" "$fdb_bin"
+    trap - EXIT
+  fi
+fi
+
+# --- npm packages --------------------------------------------------------------
+# npm writes node_modules/.package-lock.json on every install; an older one
+# means package-lock.json changed since.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm: running npm ci"
+  ci_log=$(mktemp)
+  if npm ci --no-audit --no-fund --loglevel=error 2>"$ci_log"; then
+    :
+  elif grep -q 'EUSAGE' "$ci_log"; then
+    # Seen here: the registry mirror lacks other platforms' optional binaries
+    # (e.g. @rollup/rollup-android-*, @bufbuild/buf-darwin-*) of the newest
+    # versions, so npm install leaves them out of package-lock.json and npm ci
+    # then rejects that lock as out of sync. npm install accepts the same lock
+    # and installs the same versions.
+    say "npm: npm ci rejected package-lock.json (see comment in this script); running npm install"
+    lock_before=$(sha256sum package-lock.json)
+    npm install --no-audit --no-fund --loglevel=error
+    if [ "$(sha256sum package-lock.json)" != "$lock_before" ]; then
+      if [ -n "${CI:-}" ]; then die "npm install changed package-lock.json: commit an updated lock"; fi
+      say "npm: warning: npm install changed package-lock.json"
+    fi
+  else
+    cat "$ci_log" >&2
+    rm -f "$ci_log"
+    die "npm ci failed"
+  fi
+  rm -f "$ci_log"
+  # npm writes the lock and this file within milliseconds; make the order certain.
+  touch node_modules/.package-lock.json
+else
+  say "npm: node_modules up to date"
+fi

@@ -1,0 +1,88 @@
+import type { Collection, Db, Filter } from "mongodb";
+import type { ApiKeyRecord, SecretMatch } from "../../domain/api-key.js";
+import { AppError } from "../../domain/errors.js";
+import type { KeyChanges, KeyListQuery, KeyStore, UpdateConditions } from "../../ports/key-store.js";
+import { fromKeyDocument, toKeyDocument, toKeyFields } from "./key-document.js";
+import type { KeyDocument } from "./key-document.js";
+
+const DUPLICATE_KEY = 11000;
+
+/**
+ * Keys in MongoDB. Uses single-document operations only (no transactions),
+ * and no TTL or partial indexes, so it also runs on MongoDB-compatible servers
+ * that lack them: expiry is decided when a key is read, not by deletion.
+ */
+export class MongoKeyStore implements KeyStore {
+  private readonly keys: Collection<KeyDocument>;
+
+  constructor(db: Db) {
+    this.keys = db.collection<KeyDocument>("api_keys");
+  }
+
+  /** Creates the indexes the queries rely on; safe to call on every start. */
+  async ensureIndexes(): Promise<void> {
+    await this.keys.createIndex({ hash: 1 }, { unique: true, name: "hash_unique" });
+    await this.keys.createIndex({ previous_hash: 1 }, { name: "previous_hash" });
+    await this.keys.createIndex({ organization_id: 1, _id: -1 }, { name: "organization_newest" });
+  }
+
+  async insert(record: ApiKeyRecord): Promise<void> {
+    try {
+      await this.keys.insertOne(toKeyDocument(record));
+    } catch (error) {
+      if (isDuplicateKey(error)) throw new AppError("failed_precondition", "duplicate key");
+      throw error;
+    }
+  }
+
+  async findByHash(hash: string): Promise<{ record: ApiKeyRecord; matched: SecretMatch } | null> {
+    const doc = await this.keys.findOne({ $or: [{ hash }, { previous_hash: hash }] });
+    if (!doc) return null;
+    return { record: fromKeyDocument(doc), matched: doc.hash === hash ? "current" : "previous" };
+  }
+
+  async get(organizationId: string, id: string): Promise<ApiKeyRecord | null> {
+    const doc = await this.keys.findOne({ _id: id, organization_id: organizationId });
+    return doc ? fromKeyDocument(doc) : null;
+  }
+
+  async list(organizationId: string, query: KeyListQuery): Promise<ApiKeyRecord[]> {
+    const filter: Filter<KeyDocument> = { organization_id: organizationId };
+    if (query.mode !== undefined) filter.mode = query.mode;
+    if (query.active !== undefined) filter.active = query.active;
+    if (query.beforeId !== undefined) filter._id = { $lt: query.beforeId };
+    const docs = await this.keys.find(filter).sort({ _id: -1 }).limit(query.limit).toArray();
+    return docs.map(fromKeyDocument);
+  }
+
+  async update(
+    organizationId: string,
+    id: string,
+    changes: KeyChanges,
+    conditions: UpdateConditions = {},
+  ): Promise<ApiKeyRecord | null> {
+    const filter: Filter<KeyDocument> = { _id: id, organization_id: organizationId };
+    if (conditions.onlyActive) filter.active = true;
+    if (conditions.ifHash !== undefined) filter.hash = conditions.ifHash;
+    const doc = await this.keys.findOneAndUpdate(
+      filter,
+      { $set: toKeyFields(changes) },
+      { returnDocument: "after" },
+    );
+    return doc ? fromKeyDocument(doc) : null;
+  }
+
+  async recordUsage(uses: ReadonlyArray<{ id: string; at: Date }>): Promise<void> {
+    if (uses.length === 0) return;
+    await this.keys.bulkWrite(
+      uses.map((use) => ({
+        updateOne: { filter: { _id: use.id }, update: { $max: { last_used_at: use.at } } },
+      })),
+      { ordered: false },
+    );
+  }
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return typeof error === "object" && error !== null && "code" in error && error.code === DUPLICATE_KEY;
+}

@@ -1,0 +1,222 @@
+/**
+ * Verify: who is calling, in which mode, with which scopes, and may they go
+ * on. Checks run in this order — parse, checksum, lookup, lifecycle,
+ * organization, workspace, scope, rate limit — and quota is charged only for
+ * requests that passed every other check.
+ */
+import type { ApiKeyRecord, RateLimitPlan } from "../domain/api-key.js";
+import { grantsScope, keyState } from "../domain/api-key.js";
+import type { RawHeader } from "../domain/credentials.js";
+import { checkHeaders, readCredential } from "../domain/credentials.js";
+import { invalidArgument } from "../domain/errors.js";
+import { hashKey, parseKey } from "../domain/key-format.js";
+import type { OrganizationRecord } from "../domain/organization.js";
+import { defaultOrganization } from "../domain/organization.js";
+import type { RoutePolicy } from "../domain/route-policy.js";
+import type { Caller, Verdict } from "../domain/verdict.js";
+import { allow, deny } from "../domain/verdict.js";
+import type { KeyStore } from "../ports/key-store.js";
+import type { OrganizationStore } from "../ports/organization-store.js";
+import type { RateLimiter } from "../ports/rate-limiter.js";
+import type { UsageRecorder } from "../ports/usage-recorder.js";
+import type { UserTokenVerifier } from "../ports/user-token-verifier.js";
+
+export interface VerifyInput {
+  headers: readonly RawHeader[];
+  requiredScope?: string;
+  method?: string;
+  path?: string;
+  workspaceId?: string;
+  clientIp?: string;
+  /** Rate-limit units; 0 or absent means 1. */
+  cost?: number;
+}
+
+export interface VerifierDeps {
+  keys: Pick<KeyStore, "findByHash">;
+  organizations: Pick<OrganizationStore, "get">;
+  limiter: RateLimiter;
+  routes: RoutePolicy;
+  usage: UsageRecorder;
+  /** Null: user access tokens are not accepted. */
+  userTokens: UserTokenVerifier | null;
+  /** The plan of organizations that have none. */
+  defaultPlan: RateLimitPlan;
+  now: () => Date;
+}
+
+const SCOPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:\/*-]{0,99}$/;
+const WORKSPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const MAX_COST = 1_000_000;
+
+export class Verifier {
+  constructor(private readonly deps: VerifierDeps) {}
+
+  async verify(input: VerifyInput): Promise<Verdict> {
+    const problem = checkHeaders(input.headers);
+    if (problem) throw invalidArgument("headers", problem);
+    const cost = input.cost || 1;
+    if (!Number.isInteger(cost) || cost < 1 || cost > MAX_COST) {
+      throw invalidArgument("cost", `must be between 1 and ${MAX_COST}`);
+    }
+    const requiredScope = this.requiredScope(input);
+
+    const read = readCredential(input.headers);
+    if (!read.ok) return deny(read.code, { detail: read.detail });
+    const credential = read.credential;
+
+    const workspace = pickWorkspace(credential.workspaceHeader, input.workspaceId);
+    if (workspace === "conflict") {
+      return deny("WORKSPACE_FORBIDDEN", { detail: "x-workspace-id and workspace_id disagree" });
+    }
+    if (workspace !== null && !WORKSPACE_PATTERN.test(workspace)) {
+      return deny("WORKSPACE_FORBIDDEN");
+    }
+
+    if (credential.type === "user_token") {
+      // A user of the organization acts with its full access: no scope check.
+      return this.verifyUser(credential.token, workspace, cost);
+    }
+
+    const parsed = parseKey(credential.key);
+    if (!parsed.ok) return deny("MALFORMED_CREDENTIALS");
+    const found = await this.deps.keys.findByHash(hashKey(parsed.plaintext));
+    // Unknown key, another organization's key and a prefix that disagrees
+    // with the stored mode all look the same to the caller.
+    if (
+      !found ||
+      found.record.mode !== parsed.mode ||
+      (credential.senderId !== null && credential.senderId !== found.record.organizationId.toLowerCase())
+    ) {
+      return deny("INVALID_CREDENTIALS");
+    }
+    const key = found.record;
+    const state = keyState(key, found.matched, this.deps.now());
+    if (state === "revoked") return deny("KEY_REVOKED");
+    if (state === "expired") return deny("KEY_EXPIRED");
+    if (state === "disabled") return deny("KEY_DISABLED");
+
+    const organization = await this.organization(key.organizationId);
+    if (organization.status === "suspended") return deny("ORGANIZATION_SUSPENDED");
+
+    const access = keyWorkspace(key, organization, workspace);
+    if (!access.ok) return deny(access.code);
+
+    const caller: Caller = {
+      principal: "api_key",
+      organizationId: key.organizationId,
+      keyId: key.id,
+      userId: "",
+      mode: key.mode,
+      kind: key.kind,
+      scopes: key.scopes,
+      unscoped: key.scopes.length === 0,
+      workspaceId: access.workspaceId,
+    };
+    if (requiredScope !== null && !grantsScope(key, requiredScope)) {
+      return deny("INSUFFICIENT_SCOPE", { caller, scope: requiredScope });
+    }
+
+    const plan = key.rateLimit ?? organization.rateLimit ?? this.deps.defaultPlan;
+    // Per-key overrides get a pool of their own; everyone else shares the organization's.
+    const pool = key.rateLimit
+      ? `key:${key.id}`
+      : `org:${key.organizationId}:${key.mode}`;
+    const decision = await this.deps.limiter.consume(pool, plan, cost);
+    const { allowed, ...rateLimit } = decision;
+    if (!allowed) return deny("RATE_LIMITED", { caller, rateLimit });
+
+    this.deps.usage.recordUse(key.id, this.deps.now());
+    return allow(caller, rateLimit);
+  }
+
+  private async verifyUser(
+    token: string,
+    workspace: string | null,
+    cost: number,
+  ): Promise<Verdict> {
+    if (!this.deps.userTokens) return deny("MALFORMED_CREDENTIALS");
+    const user = await this.deps.userTokens.verify(token);
+    if (!user) return deny("INVALID_CREDENTIALS");
+    const organization = await this.organization(user.organizationId);
+    if (organization.status === "suspended") return deny("ORGANIZATION_SUSPENDED");
+    if (workspace !== null && !organization.workspaces.includes(workspace)) {
+      return deny("WORKSPACE_FORBIDDEN");
+    }
+    const caller: Caller = {
+      principal: "user",
+      organizationId: user.organizationId,
+      keyId: "",
+      userId: user.userId,
+      mode: "live",
+      kind: "standard",
+      scopes: [],
+      unscoped: true,
+      workspaceId: workspace ?? "",
+    };
+    const plan = organization.rateLimit ?? this.deps.defaultPlan;
+    const { allowed, ...rateLimit } = await this.deps.limiter.consume(
+      `org:${user.organizationId}:live`,
+      plan,
+      cost,
+    );
+    if (!allowed) return deny("RATE_LIMITED", { caller, rateLimit });
+    return allow(caller, rateLimit);
+  }
+
+  private requiredScope(input: VerifyInput): string | null {
+    if (input.requiredScope) {
+      if (!SCOPE_PATTERN.test(input.requiredScope)) {
+        throw invalidArgument("required_scope", "is 1-100 characters of A-Z a-z 0-9 . _ : / * -");
+      }
+      return input.requiredScope;
+    }
+    if (input.method && input.path) {
+      if (input.method.length > 16 || input.path.length > 4096) {
+        throw invalidArgument("path", "method or path is too long");
+      }
+      return this.deps.routes.scopeFor(input.method, input.path);
+    }
+    return null;
+  }
+
+  private async organization(id: string): Promise<OrganizationRecord> {
+    return (await this.deps.organizations.get(id)) ?? defaultOrganization(id);
+  }
+}
+
+function pickWorkspace(header: string | null, field: string | undefined): string | null | "conflict" {
+  if (header && field && header !== field) return "conflict";
+  return header || field || null;
+}
+
+type WorkspaceAccess =
+  | { ok: true; workspaceId: string }
+  | { ok: false; code: "WORKSPACE_REQUIRED" | "WORKSPACE_FORBIDDEN" };
+
+/**
+ * A master key needs a workspace named, one of its organization's. A standard
+ * key bound to a workspace may act only there; an unbound one may name any
+ * workspace of its organization.
+ */
+function keyWorkspace(
+  key: ApiKeyRecord,
+  organization: OrganizationRecord,
+  requested: string | null,
+): WorkspaceAccess {
+  if (key.kind === "master") {
+    if (requested === null) return { ok: false, code: "WORKSPACE_REQUIRED" };
+    if (!organization.workspaces.includes(requested)) return { ok: false, code: "WORKSPACE_FORBIDDEN" };
+    return { ok: true, workspaceId: requested };
+  }
+  if (key.workspaceId !== null) {
+    if (requested !== null && requested !== key.workspaceId) {
+      return { ok: false, code: "WORKSPACE_FORBIDDEN" };
+    }
+    return { ok: true, workspaceId: key.workspaceId };
+  }
+  if (requested !== null && !organization.workspaces.includes(requested)) {
+    return { ok: false, code: "WORKSPACE_FORBIDDEN" };
+  }
+  return { ok: true, workspaceId: requested ?? "" };
+}

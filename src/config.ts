@@ -1,0 +1,188 @@
+/**
+ * Configuration: one environment variable per key, validated at start. A bad
+ * value stops the service with one line naming the variable (never its value
+ * when the variable holds a secret).
+ */
+import { readFileSync } from "node:fs";
+import type { RateLimitPlan } from "./domain/api-key.js";
+import { DEFAULT_ROUTE_RULES, parseRouteRules } from "./domain/route-policy.js";
+import type { RouteRule } from "./domain/route-policy.js";
+import type { UserTokenKeys } from "./adapters/jwt/jose-user-token-verifier.js";
+
+export type Environment = "development" | "production";
+
+export interface Config {
+  env: Environment;
+  /** Address both listeners bind to. */
+  host: string;
+  rpcPort: number;
+  httpPort: number;
+  /** Service tokens for the internal RPC port; empty: open (loopback development only). */
+  internalTokens: string[];
+  /** Unset: the embedded, non-durable store. */
+  mongodbUri: string | null;
+  mongodbDatabase: string;
+  /** Unset: in-process limiter and cache. */
+  redisUrl: string | null;
+  logLevel: string;
+  /** The plan of organizations without one. */
+  defaultRateLimit: RateLimitPlan;
+  routeRules: readonly RouteRule[];
+  /** Null: user access tokens are not accepted. */
+  jwt: { keys: UserTokenKeys; organizationClaim: string; issuer?: string; audience?: string } | null;
+  /** How often last_used_at is written. */
+  usageFlushMs: number;
+  /** How long SIGTERM waits for in-flight calls. */
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+  }
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function text(env: Env, name: string): string | null {
+  const value = env[name]?.trim();
+  return value ? value : null;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = text(env, name);
+  if (raw === null) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = text(env, name);
+  if (raw === null) return fallback;
+  if (!allowed.includes(raw as T)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(", ")}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `<limit>/<duration>`, e.g. `100/1s`, `6000/1m`. */
+export function parsePlan(raw: string): RateLimitPlan | null {
+  const match = /^(\d+)\s*\/\s*(\d+)(ms|s|m|h)$/.exec(raw);
+  if (!match) return null;
+  const limit = Number(match[1]);
+  const windowMs = Number(match[2]) * (UNITS[match[3] ?? "s"] ?? 1000);
+  if (limit < 1 || limit > 1_000_000_000 || windowMs < 1000 || windowMs > 86_400_000) return null;
+  return { limit, windowMs };
+}
+
+function url(env: Env, name: string, protocols: readonly string[]): string | null {
+  const raw = text(env, name);
+  if (raw === null) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, "is not a valid URL");
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must be a ${protocols.join(" or ")} URL`);
+  }
+  return raw;
+}
+
+function jwtConfig(env: Env): Config["jwt"] {
+  const secret = text(env, "KEYWARD_JWT_SECRET");
+  const jwksFile = text(env, "KEYWARD_JWT_JWKS_FILE");
+  const jwksUrl = url(env, "KEYWARD_JWT_JWKS_URL", ["https:", "http:"]);
+  const given = [secret, jwksFile, jwksUrl].filter((v) => v !== null).length;
+  if (given === 0) return null;
+  if (given > 1) {
+    throw new ConfigError("KEYWARD_JWT_SECRET", "set only one of KEYWARD_JWT_SECRET, KEYWARD_JWT_JWKS_FILE, KEYWARD_JWT_JWKS_URL");
+  }
+  let keys: UserTokenKeys;
+  if (secret !== null) {
+    if (Buffer.byteLength(secret) < 32) throw new ConfigError("KEYWARD_JWT_SECRET", "must be at least 32 bytes");
+    keys = { type: "secret", secret };
+  } else if (jwksFile !== null) {
+    let jwks: unknown;
+    try {
+      jwks = JSON.parse(readFileSync(jwksFile, "utf8"));
+    } catch (error) {
+      throw new ConfigError("KEYWARD_JWT_JWKS_FILE", `cannot read a JSON file: ${(error as Error).message}`);
+    }
+    if (typeof jwks !== "object" || jwks === null || !Array.isArray((jwks as { keys?: unknown }).keys)) {
+      throw new ConfigError("KEYWARD_JWT_JWKS_FILE", 'must hold a JWKS: {"keys": [...]}');
+    }
+    keys = { type: "jwks", jwks: jwks as { keys: object[] } };
+  } else {
+    keys = { type: "jwks_url", url: jwksUrl ?? "" };
+  }
+  const issuer = text(env, "KEYWARD_JWT_ISSUER");
+  const audience = text(env, "KEYWARD_JWT_AUDIENCE");
+  return {
+    keys,
+    organizationClaim: text(env, "KEYWARD_JWT_ORG_CLAIM") ?? "org_id",
+    ...(issuer ? { issuer } : {}),
+    ...(audience ? { audience } : {}),
+  };
+}
+
+function routeRules(env: Env): readonly RouteRule[] {
+  const file = text(env, "KEYWARD_ROUTE_POLICY_FILE");
+  if (file === null) return DEFAULT_ROUTE_RULES;
+  try {
+    return parseRouteRules(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ConfigError("KEYWARD_ROUTE_POLICY_FILE", (error as Error).message);
+  }
+}
+
+export function loadConfig(env: Env): Config {
+  const mode = oneOf(env, "KEYWARD_ENV", ["development", "production"] as const, "development");
+  const host = text(env, "KEYWARD_HOST") ?? "127.0.0.1";
+  const tokens = (text(env, "KEYWARD_INTERNAL_TOKENS") ?? "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t !== "");
+  if (tokens.some((t) => t.length < 16)) {
+    throw new ConfigError("KEYWARD_INTERNAL_TOKENS", "each token must be at least 16 characters");
+  }
+  if (tokens.length === 0 && mode === "production") {
+    throw new ConfigError("KEYWARD_INTERNAL_TOKENS", "required in production (comma-separated service tokens)");
+  }
+  if (tokens.length === 0 && !LOOPBACK.test(host)) {
+    throw new ConfigError("KEYWARD_INTERNAL_TOKENS", `required when listening on ${host} (not loopback)`);
+  }
+  const rateLimitRaw = text(env, "KEYWARD_RATE_LIMIT_DEFAULT");
+  const defaultRateLimit = rateLimitRaw === null ? { limit: 100, windowMs: 1000 } : parsePlan(rateLimitRaw);
+  if (!defaultRateLimit) {
+    throw new ConfigError("KEYWARD_RATE_LIMIT_DEFAULT", `must be <limit>/<duration> like 100/1s or 6000/1m, got "${rateLimitRaw}"`);
+  }
+  return {
+    env: mode,
+    host,
+    rpcPort: integer(env, "KEYWARD_RPC_PORT", 50051, 0, 65535),
+    httpPort: integer(env, "KEYWARD_HTTP_PORT", 8080, 0, 65535),
+    internalTokens: tokens,
+    mongodbUri: url(env, "MONGODB_URI", ["mongodb:", "mongodb+srv:"]),
+    mongodbDatabase: text(env, "KEYWARD_MONGODB_DATABASE") ?? "keyward",
+    redisUrl: url(env, "REDIS_URL", ["redis:", "rediss:"]),
+    logLevel: oneOf(env, "KEYWARD_LOG_LEVEL", LOG_LEVELS, "info"),
+    defaultRateLimit,
+    routeRules: routeRules(env),
+    jwt: jwtConfig(env),
+    usageFlushMs: integer(env, "KEYWARD_USAGE_FLUSH_MS", 5000, 100, 3_600_000),
+    shutdownGraceMs: integer(env, "KEYWARD_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * Input rules shared by every transport. Values arrive already typed (proto or
+ * checked JSON); these check their content and return the cleaned value.
+ */
+import { invalidArgument } from "./errors.js";
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const SCOPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:\/*-]{0,99}$/;
+const METADATA_KEY_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
+
+export const NAME_MAX_LENGTH = 200;
+export const MAX_SCOPES = 50;
+export const MAX_METADATA_ENTRIES = 50;
+export const METADATA_VALUE_MAX_LENGTH = 500;
+
+/** Organization, workspace and key ids: 1-128 chars of [A-Za-z0-9._:-]. */
+export function checkId(field: string, value: string): string {
+  if (!ID_PATTERN.test(value)) {
+    throw invalidArgument(field, "must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+  }
+  return value;
+}
+
+export function checkName(value: string): string {
+  const name = value.trim();
+  if (name.length === 0) throw invalidArgument("name", "cannot be empty or only whitespace");
+  if ([...name].length > NAME_MAX_LENGTH) {
+    throw invalidArgument("name", `must be at most ${NAME_MAX_LENGTH} characters`);
+  }
+  return name;
+}
+
+/** Scopes are free strings; duplicates are dropped, order kept. */
+export function checkScopes(values: readonly string[]): string[] {
+  if (values.length > MAX_SCOPES) {
+    throw invalidArgument("scopes", `at most ${MAX_SCOPES} scopes`);
+  }
+  for (const scope of values) {
+    if (!SCOPE_PATTERN.test(scope)) {
+      throw invalidArgument("scopes", "each scope is 1-100 characters of A-Z a-z 0-9 . _ : / * -");
+    }
+  }
+  return [...new Set(values)];
+}
+
+export function checkMetadata(values: Readonly<Record<string, string>>): Record<string, string> {
+  const entries = Object.entries(values);
+  if (entries.length > MAX_METADATA_ENTRIES) {
+    throw invalidArgument("metadata", `at most ${MAX_METADATA_ENTRIES} entries`);
+  }
+  const out: Record<string, string> = {};
+  for (const [key, value] of entries) {
+    if (!METADATA_KEY_PATTERN.test(key)) {
+      throw invalidArgument("metadata", "keys are 1-40 characters of A-Z a-z 0-9 _ -");
+    }
+    if (value.length > METADATA_VALUE_MAX_LENGTH) {
+      throw invalidArgument("metadata", `values are at most ${METADATA_VALUE_MAX_LENGTH} characters`);
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+export function checkWorkspaces(values: readonly string[]): string[] {
+  if (values.length > 1000) throw invalidArgument("workspaces", "at most 1000 workspaces");
+  return [...new Set(values.map((w) => checkId("workspaces", w)))];
+}

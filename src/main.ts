@@ -1,0 +1,54 @@
+/** Entry point: configuration from the environment, then wiring. Nothing else. */
+import { ConfigError, loadConfig } from "./config.js";
+import type { Config } from "./config.js";
+import { createLogger } from "./logger.js";
+import { startKeyward } from "./service.js";
+
+let config: Config;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`keyward: invalid configuration: ${error.message}\n`);
+    process.exit(2);
+  }
+  throw error;
+}
+
+const logger = createLogger(config.logLevel);
+let keyward;
+try {
+  keyward = await startKeyward(config, logger);
+} catch (error) {
+  logger.fatal({ err: error }, "keyward could not start");
+  process.exit(1);
+}
+const running = keyward;
+
+if (config.env === "development") {
+  process.stdout.write(
+    [
+      "",
+      `keyward is running: RPC ${running.server.rpcUrl}  HTTP ${running.server.httpUrl}`,
+      "Create a first key (in another terminal):",
+      `  npm run cli -- create-key --organization acme --name "First key" --url ${running.server.rpcUrl}`,
+      "",
+    ].join("\n"),
+  );
+}
+
+let stopping = false;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping: draining calls, flushing last_used_at");
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "unclean stop");
+        process.exit(1);
+      },
+    );
+  });
+}

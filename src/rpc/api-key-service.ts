@@ -1,0 +1,77 @@
+import type { ServiceImpl } from "@connectrpc/connect";
+import { ApiKeyService } from "../../gen/authn/v1/api_key_pb.js";
+import type { ApiKeys, UpdateKeyInput } from "../app/api-keys.js";
+import { invalidArgument } from "../domain/errors.js";
+import {
+  apiKeyToProto,
+  dateFromProto,
+  kindFromProto,
+  modeFromProto,
+  msFromProto,
+  planFromProto,
+} from "./proto-mapping.js";
+
+const UPDATABLE = new Set(["name", "scopes", "metadata", "enabled"]);
+
+/** authn.v1.ApiKeyService over the key lifecycle use cases. */
+export function apiKeyService(apiKeys: ApiKeys): ServiceImpl<typeof ApiKeyService> {
+  return {
+    async createApiKey(req) {
+      const issued = await apiKeys.create({
+        organizationId: req.organizationId,
+        name: req.name,
+        mode: modeFromProto(req.mode, "mode"),
+        kind: kindFromProto(req.kind),
+        scopes: req.scopes,
+        workspaceId: req.workspaceId || null,
+        metadata: req.metadata,
+        expiresAt: dateFromProto(req.expiresAt, "expires_at"),
+        rateLimit: planFromProto(req.rateLimit, "rate_limit"),
+      });
+      return { apiKey: apiKeyToProto(issued.record), key: issued.plaintext };
+    },
+
+    async getApiKey(req) {
+      return { apiKey: apiKeyToProto(await apiKeys.get(req.organizationId, req.id)) };
+    },
+
+    async listApiKeys(req) {
+      const page = await apiKeys.list(req.organizationId, {
+        mode: modeFromProto(req.mode, "mode"),
+        active: req.active,
+        pageSize: req.pageSize,
+        pageToken: req.pageToken,
+      });
+      return { apiKeys: page.records.map(apiKeyToProto), nextPageToken: page.nextPageToken };
+    },
+
+    async updateApiKey(req) {
+      const paths = req.updateMask?.paths ?? [];
+      if (paths.length === 0) throw invalidArgument("update_mask", "is required");
+      const input: UpdateKeyInput = {};
+      for (const path of paths) {
+        if (!UPDATABLE.has(path)) {
+          throw invalidArgument("update_mask", `cannot update "${path}" (name, scopes, metadata, enabled)`);
+        }
+      }
+      if (paths.includes("name")) input.name = req.name;
+      if (paths.includes("scopes")) input.scopes = req.scopes;
+      if (paths.includes("metadata")) input.metadata = req.metadata;
+      if (paths.includes("enabled")) input.enabled = req.enabled;
+      return { apiKey: apiKeyToProto(await apiKeys.update(req.organizationId, req.id, input)) };
+    },
+
+    async revokeApiKey(req) {
+      return { apiKey: apiKeyToProto(await apiKeys.revoke(req.organizationId, req.id)) };
+    },
+
+    async rollApiKey(req) {
+      const issued = await apiKeys.roll(
+        req.organizationId,
+        req.id,
+        msFromProto(req.gracePeriod, "grace_period"),
+      );
+      return { apiKey: apiKeyToProto(issued.record), key: issued.plaintext };
+    },
+  };
+}

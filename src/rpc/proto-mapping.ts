@@ -1,0 +1,140 @@
+/** The one translation between domain records and the authn.v1 messages. */
+import { create } from "@bufbuild/protobuf";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, durationMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { ApiKeySchema } from "../../gen/authn/v1/api_key_pb.js";
+import type { ApiKey } from "../../gen/authn/v1/api_key_pb.js";
+import { KeyKind as ProtoKeyKind, Mode as ProtoMode } from "../../gen/authn/v1/common_pb.js";
+import {
+  OrganizationSchema,
+  OrganizationStatus as ProtoOrganizationStatus,
+  RateLimitPlanSchema,
+} from "../../gen/authn/v1/organization_pb.js";
+import type { Organization, RateLimitPlan as ProtoPlan } from "../../gen/authn/v1/organization_pb.js";
+import type { ApiKeyRecord, KeyKind, Mode, RateLimitPlan } from "../domain/api-key.js";
+import { invalidArgument } from "../domain/errors.js";
+import type { OrganizationRecord, OrganizationStatus } from "../domain/organization.js";
+
+export function modeToProto(mode: Mode): ProtoMode {
+  return mode === "live" ? ProtoMode.LIVE : ProtoMode.TEST;
+}
+
+/** Unspecified answers undefined: the caller picks the default. */
+export function modeFromProto(mode: ProtoMode, field: string): Mode | undefined {
+  switch (mode) {
+    case ProtoMode.UNSPECIFIED:
+      return undefined;
+    case ProtoMode.LIVE:
+      return "live";
+    case ProtoMode.TEST:
+      return "test";
+    default:
+      throw invalidArgument(field, "unknown mode");
+  }
+}
+
+export function kindToProto(kind: KeyKind): ProtoKeyKind {
+  return kind === "master" ? ProtoKeyKind.MASTER : ProtoKeyKind.STANDARD;
+}
+
+export function kindFromProto(kind: ProtoKeyKind): KeyKind | undefined {
+  switch (kind) {
+    case ProtoKeyKind.UNSPECIFIED:
+      return undefined;
+    case ProtoKeyKind.STANDARD:
+      return "standard";
+    case ProtoKeyKind.MASTER:
+      return "master";
+    default:
+      throw invalidArgument("kind", "unknown key kind");
+  }
+}
+
+function timestamp(date: Date | null): Timestamp | undefined {
+  return date ? timestampFromDate(date) : undefined;
+}
+
+/** A Timestamp field as a Date, rejecting values a Date cannot hold. */
+export function dateFromProto(value: Timestamp | undefined, field: string): Date | null {
+  if (!value) return null;
+  const date = timestampDate(value);
+  if (Number.isNaN(date.getTime())) throw invalidArgument(field, "is not a valid timestamp");
+  return date;
+}
+
+/** A Duration field in whole milliseconds (unset: 0). */
+export function msFromProto(value: Duration | undefined, field: string): number {
+  if (!value) return 0;
+  const ms = durationMs(value);
+  if (!Number.isSafeInteger(Math.round(ms)) || ms < 0) {
+    throw invalidArgument(field, "must be a non-negative duration");
+  }
+  return Math.round(ms);
+}
+
+export function planToProto(plan: RateLimitPlan | null): ProtoPlan | undefined {
+  return plan
+    ? create(RateLimitPlanSchema, { limit: plan.limit, window: durationFromMs(plan.windowMs) })
+    : undefined;
+}
+
+export function planFromProto(plan: ProtoPlan | undefined, field: string): RateLimitPlan | null {
+  return plan ? { limit: plan.limit, windowMs: msFromProto(plan.window, `${field}.window`) } : null;
+}
+
+export function apiKeyToProto(record: ApiKeyRecord): ApiKey {
+  return create(ApiKeySchema, {
+    id: record.id,
+    organizationId: record.organizationId,
+    name: record.name,
+    mode: modeToProto(record.mode),
+    kind: kindToProto(record.kind),
+    scopes: record.scopes,
+    workspaceId: record.workspaceId ?? "",
+    hint: record.hint,
+    active: record.active,
+    enabled: record.enabled,
+    metadata: record.metadata,
+    expiresAt: timestamp(record.expiresAt),
+    lastUsedAt: timestamp(record.lastUsedAt),
+    createdAt: timestamp(record.createdAt),
+    updatedAt: timestamp(record.updatedAt),
+    revokedAt: timestamp(record.revokedAt),
+    rateLimit: planToProto(record.rateLimit),
+  });
+}
+
+function statusToProto(status: OrganizationStatus): ProtoOrganizationStatus {
+  return status === "suspended" ? ProtoOrganizationStatus.SUSPENDED : ProtoOrganizationStatus.ACTIVE;
+}
+
+export function organizationToProto(record: OrganizationRecord): Organization {
+  return create(OrganizationSchema, {
+    id: record.id,
+    status: statusToProto(record.status),
+    workspaces: record.workspaces,
+    rateLimit: planToProto(record.rateLimit),
+  });
+}
+
+export function organizationFromProto(message: Organization | undefined): OrganizationRecord {
+  if (!message) throw invalidArgument("organization", "is required");
+  let status: OrganizationStatus;
+  switch (message.status) {
+    case ProtoOrganizationStatus.UNSPECIFIED:
+    case ProtoOrganizationStatus.ACTIVE:
+      status = "active";
+      break;
+    case ProtoOrganizationStatus.SUSPENDED:
+      status = "suspended";
+      break;
+    default:
+      throw invalidArgument("organization.status", "unknown status");
+  }
+  return {
+    id: message.id,
+    status,
+    workspaces: message.workspaces,
+    rateLimit: planFromProto(message.rateLimit, "organization.rate_limit"),
+  };
+}

@@ -1,0 +1,62 @@
+/** Start-up configuration: a bad value stops the real process with one clear line. */
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config.js";
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, "../..");
+
+async function startWith(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+  try {
+    await run(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? "", ...env },
+      timeout: 15_000,
+    });
+    return { code: 0, stderr: "" };
+  } catch (error) {
+    const failure = error as { code: number; stderr: string };
+    return { code: failure.code, stderr: failure.stderr };
+  }
+}
+
+describe("configuration", () => {
+  it("has working embedded defaults", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      env: "development",
+      host: "127.0.0.1",
+      rpcPort: 50051,
+      httpPort: 8080,
+      mongodbUri: null,
+      redisUrl: null,
+      defaultRateLimit: { limit: 100, windowMs: 1000 },
+    });
+  });
+
+  it.each([
+    [{ KEYWARD_RPC_PORT: "http" }, "KEYWARD_RPC_PORT"],
+    [{ KEYWARD_HTTP_PORT: "70000" }, "KEYWARD_HTTP_PORT"],
+    [{ KEYWARD_ENV: "staging" }, "KEYWARD_ENV"],
+    [{ KEYWARD_ENV: "production" }, "KEYWARD_INTERNAL_TOKENS"],
+    [{ KEYWARD_HOST: "0.0.0.0" }, "KEYWARD_INTERNAL_TOKENS"],
+    [{ KEYWARD_INTERNAL_TOKENS: "short" }, "KEYWARD_INTERNAL_TOKENS"],
+    [{ MONGODB_URI: "postgres://x" }, "MONGODB_URI"],
+    [{ KEYWARD_RATE_LIMIT_DEFAULT: "lots" }, "KEYWARD_RATE_LIMIT_DEFAULT"],
+    [{ KEYWARD_JWT_SECRET: "too-short" }, "KEYWARD_JWT_SECRET"],
+  ])("rejects %o naming the variable", (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));
+  });
+
+  it("stops the real process with one line naming the variable, never echoing a secret", async () => {
+    const result = await startWith({ KEYWARD_ENV: "production", KEYWARD_JWT_SECRET: "s3cr3t-value" });
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^keyward: invalid configuration: KEYWARD_(INTERNAL_TOKENS|JWT_SECRET): /);
+    expect(result.stderr).not.toContain("s3cr3t-value");
+  });
+});
