@@ -9,7 +9,7 @@ export default defineConfig({
     // server's parent-death signal is tied to the spawning thread.
     pool: 'forks',
     testTimeout: 20_000,
-    // Hooks may start private servers (FerretDB startup, first-run builds).
+    // beforeAll hooks may start private servers and seed data.
     hookTimeout: 60_000,
   },
 });
