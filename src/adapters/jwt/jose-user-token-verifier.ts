@@ -2,7 +2,8 @@
  * User access tokens (JWT) checked with `jose`: an HS256 shared secret or a
  * JWKS (a local file's contents or a URL) of the platform's identity provider.
  */
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from "jose";
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify } from "jose";
+import { AppError } from "../../domain/errors.js";
 import type { JWTVerifyGetKey, JWTVerifyOptions } from "jose";
 import type { UserIdentity, UserTokenVerifier } from "../../ports/user-token-verifier.js";
 
@@ -30,7 +31,7 @@ export class JoseUserTokenVerifier implements UserTokenVerifier {
     const keys = options.keys;
     if (keys.type === "secret") this.key = new TextEncoder().encode(keys.secret);
     else if (keys.type === "jwks") this.key = createLocalJWKSet(keys.jwks as Parameters<typeof createLocalJWKSet>[0]);
-    else this.key = createRemoteJWKSet(new URL(keys.url));
+    else this.key = createRemoteJWKSet(new URL(keys.url), { timeoutDuration: 2000 });
     this.verifyOptions = {
       algorithms: keys.type === "secret" ? ["HS256"] : ASYMMETRIC,
       ...(options.issuer ? { issuer: options.issuer } : {}),
@@ -50,9 +51,22 @@ export class JoseUserTokenVerifier implements UserTokenVerifier {
       if (typeof payload.sub !== "string" || payload.sub === "") return null;
       if (typeof organizationId !== "string" || organizationId === "") return null;
       return { userId: payload.sub, organizationId };
-    } catch {
-      // Any failure (signature, expiry, shape, unreachable JWKS) is an invalid token.
+    } catch (error) {
+      // Without the key set there is no deciding: never "invalid", never "allowed".
+      if (isKeySetUnreachable(error)) {
+        throw new AppError("unavailable", "the identity provider's key set is unreachable");
+      }
+      // Any other failure (signature, expiry, claims, shape) is an invalid token.
       return null;
     }
   }
+}
+
+function isKeySetUnreachable(error: unknown): boolean {
+  if (error instanceof errors.JWKSTimeout) return true;
+  if (error instanceof TypeError && error.message === "fetch failed") return true;
+  return (
+    error instanceof errors.JOSEError &&
+    /^(Expected 200 OK|Failed to parse the JSON Web Key Set)/.test(error.message)
+  );
 }

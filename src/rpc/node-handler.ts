@@ -1,0 +1,117 @@
+/**
+ * The Node request handler of the RPC port: connect-node's adapter, plus one
+ * correction. connect-es reports a request message it cannot decode (invalid
+ * UTF-8 in a string, a truncated or garbled frame) as INTERNAL ("parse
+ * binary: ..."), which a caller reads as our fault. It is the caller's: this
+ * handler reports it as INVALID_ARGUMENT, on all three protocols.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { Code, createConnectRouter } from "@connectrpc/connect";
+import type { ConnectRouter, ConnectRouterOptions } from "@connectrpc/connect";
+import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
+import {
+  compressionBrotli,
+  compressionGzip,
+  universalRequestFromNodeRequest,
+  universalResponseToNodeResponse,
+} from "@connectrpc/connect-node";
+
+export interface RpcHandlerOptions extends ConnectRouterOptions {
+  routes: (router: ConnectRouter) => void;
+  /** Told of a handler that failed outside any RPC (a broken connection, mostly). */
+  onError: (error: unknown) => void;
+}
+
+const PARSE_ERROR = "parse binary";
+
+export function rpcNodeHandler(options: RpcHandlerOptions) {
+  const router = createConnectRouter({ acceptCompression: [compressionGzip, compressionBrotli], ...options });
+  options.routes(router);
+  const handlers = new Map(router.handlers.map((h) => [h.requestPath, h]));
+
+  return (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void => {
+    const handler = handlers.get((req.url ?? "").split("?", 2)[0] ?? "");
+    if (!handler) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    const uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    handler(uReq)
+      .then(reclassifyParseErrors)
+      .then((uRes) => universalResponseToNodeResponse(uRes, res))
+      .catch(options.onError);
+  };
+}
+
+async function reclassifyParseErrors(uRes: UniversalServerResponse): Promise<UniversalServerResponse> {
+  const type = uRes.header?.get("content-type") ?? "";
+  if (uRes.status === 500 && type.startsWith("application/json") && uRes.body) {
+    return rewriteConnectError(uRes, uRes.body);
+  }
+  if (type.startsWith("application/grpc-web") && uRes.body) {
+    return { ...uRes, body: rewriteGrpcWebTrailer(uRes.body) };
+  }
+  if (type.startsWith("application/grpc") && uRes.body) {
+    return { ...uRes, body: fixTrailerAfter(uRes.body, uRes) };
+  }
+  return uRes;
+}
+
+/** Connect unary: a small JSON error body `{code, message}`. */
+async function rewriteConnectError(
+  uRes: UniversalServerResponse,
+  body: AsyncIterable<Uint8Array>,
+): Promise<UniversalServerResponse> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  let bytes = Buffer.concat(chunks);
+  let status = uRes.status;
+  try {
+    const error = JSON.parse(bytes.toString("utf8")) as { code?: string; message?: string };
+    if (error.code === "internal" && error.message?.startsWith(PARSE_ERROR)) {
+      bytes = Buffer.from(JSON.stringify({ code: "invalid_argument", message: error.message }));
+      status = 400;
+      uRes.header?.set("content-length", String(bytes.length));
+    }
+  } catch {
+    // not a Connect error body: pass it through unchanged
+  }
+  return { ...uRes, status, body: (async function* () { yield bytes; })() };
+}
+
+/** gRPC: the status travels in HTTP trailers, set once the body is done. */
+async function* fixTrailerAfter(
+  body: AsyncIterable<Uint8Array>,
+  uRes: UniversalServerResponse,
+): AsyncIterable<Uint8Array> {
+  yield* body;
+  for (const headers of [uRes.trailer, uRes.header]) {
+    if (
+      headers?.get("grpc-status") === String(Code.Internal) &&
+      decodeURIComponent(headers.get("grpc-message") ?? "").startsWith(PARSE_ERROR)
+    ) {
+      headers.set("grpc-status", String(Code.InvalidArgument));
+    }
+  }
+}
+
+/** gRPC-Web: the status travels in a final body frame flagged 0x80. */
+async function* rewriteGrpcWebTrailer(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  for await (const chunk of body) {
+    if (chunk.length >= 5 && (chunk[0] ?? 0) & 0x80) {
+      const text = Buffer.from(chunk.subarray(5)).toString("utf8");
+      if (/grpc-status: ?13\r\n/.test(text) && decodeURIComponent(text).includes(PARSE_ERROR)) {
+        const fixed = Buffer.from(text.replace(/grpc-status: ?13\r\n/, `grpc-status: ${Code.InvalidArgument}\r\n`));
+        const frame = Buffer.alloc(5 + fixed.length);
+        frame[0] = chunk[0] ?? 0x80;
+        frame.writeUInt32BE(fixed.length, 1);
+        fixed.copy(frame, 5);
+        yield frame;
+        continue;
+      }
+    }
+    yield chunk;
+  }
+}
