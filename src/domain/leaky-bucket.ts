@@ -2,9 +2,9 @@
  * The rate-limit algorithm: GCRA in its "leaky bucket as a meter" form. A
  * pool's level drains continuously at limit/window units per millisecond; a
  * request of `cost` units fits when level + cost <= limit. It needs one small
- * state per pool, allows a full burst of `limit` at once, and never lets more
- * than `limit` units through in any window. Pure: the Redis adapter runs the
- * same arithmetic in Lua.
+ * state per pool, allows a burst of exactly `limit` at once, then admits
+ * units only as fast as they drain (limit per window). Pure: the Redis
+ * adapter runs the same arithmetic in Lua.
  */
 import type { RateLimitPlan } from "./api-key.js";
 import type { RateLimitState } from "./verdict.js";

@@ -1,0 +1,67 @@
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+
+export interface RedisConnectionOptions {
+  /** A command still unanswered after this long fails, so callers never hang on a stuck Redis. */
+  commandTimeoutMs: number;
+  logger: Pick<Logger, "info" | "warn">;
+}
+
+/** Longest pause between reconnection attempts: Redis is back in use within about this long. */
+const MAX_RECONNECT_DELAY_MS = 1000;
+
+/**
+ * Opens the Redis connection the rate limiter uses. It fails fast while
+ * Redis is down (no offline queue, no per-command retries, a command
+ * timeout) and keeps reconnecting in the background, so the caller can fall
+ * back at once and return to Redis without a restart. Resolves once the
+ * first attempt has succeeded or failed: a Redis that is down at start does
+ * not stop the service.
+ */
+export async function openRedis(url: string, options: RedisConnectionOptions): Promise<Redis> {
+  const redis = new Redis(url, {
+    enableAutoPipelining: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: options.commandTimeoutMs,
+    connectTimeout: Math.max(1000, options.commandTimeoutMs),
+    retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
+    // disconnect() otherwise keeps a 2 s timer alive after a refused connect.
+    disconnectTimeout: 200,
+  });
+  const { logger } = options;
+  let down = false;
+  redis.on("error", (error: Error) => {
+    // Once per outage; every failed decision is counted in metrics instead.
+    if (down) return;
+    down = true;
+    logger.warn({ err: { name: error.name, message: error.message } }, "redis: connection failed; reconnecting");
+  });
+  redis.on("ready", () => {
+    if (down) logger.info("redis: connected again");
+    down = false;
+  });
+  await new Promise<void>((resolve) => {
+    const settle = () => {
+      redis.off("ready", settle);
+      redis.off("error", settle);
+      resolve();
+    };
+    redis.on("ready", settle);
+    redis.on("error", settle);
+  });
+  return redis;
+}
+
+/** Closes the connection: QUIT when connected, else just stop reconnecting. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === "ready") {
+    try {
+      await redis.quit();
+      return;
+    } catch {
+      // Fall through: the connection is gone either way.
+    }
+  }
+  redis.disconnect();
+}
