@@ -156,11 +156,11 @@ export class ApiKeys {
     const revoked = await this.deps.keys.update(
       checkId("organization_id", organizationId),
       checkId("id", id),
-      { active: false, revokedAt: now, updatedAt: now, previous: null },
+      { active: false, revokedAt: now, updatedAt: now },
       { onlyActive: true },
     );
     if (revoked) {
-      await this.deps.changes.keyChanged(revoked, revoked.hash);
+      await this.deps.changes.keyChanged(revoked);
       return revoked;
     }
     return this.get(organizationId, id);

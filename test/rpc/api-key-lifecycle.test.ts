@@ -106,7 +106,7 @@ describe.each(PROTOCOLS)("ApiKeyService over %s", (protocol) => {
     expect(revoked.apiKey?.active).toBe(false);
     expect(revoked.apiKey?.revokedAt).toBeDefined();
     expect((await auth.verify({ headers: bearer(rolled.key) })).code).toBe(VerifyCode.KEY_REVOKED);
-    expect((await auth.verify({ headers: bearer(created.key) })).code).toBe(VerifyCode.INVALID_CREDENTIALS);
+    expect((await auth.verify({ headers: bearer(created.key) })).code).toBe(VerifyCode.KEY_REVOKED);
     const active = await apiKeys.listApiKeys({ organizationId, active: true, pageSize: 100 });
     expect(active.apiKeys.map((k) => k.id)).not.toContain(id);
   });

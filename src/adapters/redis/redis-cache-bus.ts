@@ -1,0 +1,72 @@
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { CacheBus, Invalidation } from "../../ports/cache-bus.js";
+
+export const INVALIDATION_CHANNEL = "keyward:invalidations";
+
+/**
+ * Invalidations over Redis pub/sub: every replica subscribes, so a revoke on
+ * one reaches all of them in milliseconds. A subscriber that was cut off may
+ * have missed messages; it is told to drop its whole cache on reconnect.
+ */
+export class RedisCacheBus implements CacheBus {
+  private subscriber: Redis | null = null;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly logger: Pick<Logger, "warn">,
+  ) {}
+
+  async publish(invalidation: Invalidation): Promise<void> {
+    try {
+      await this.redis.publish(INVALIDATION_CHANNEL, JSON.stringify(invalidation));
+    } catch (error) {
+      // Other replicas fall back on their cache TTL; this one was invalidated locally.
+      this.logger.warn({ err: { message: (error as Error).message } }, "cache invalidation not published");
+    }
+  }
+
+  async subscribe(listener: (invalidation: Invalidation) => void, onReconnect: () => void): Promise<void> {
+    // A subscribed connection can do nothing else. Unlike the limiter's
+    // fail-fast connection, it queues SUBSCRIBE while Redis is down (so a
+    // replica started during an outage subscribes once Redis is back) and
+    // ioredis re-subscribes after every reconnect.
+    const subscriber = this.redis.duplicate({
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      commandTimeout: undefined,
+    });
+    this.subscriber = subscriber;
+    subscriber.on("error", () => {}); // reported by the main connection
+    let connectedBefore = false;
+    subscriber.on("ready", () => {
+      if (connectedBefore) onReconnect();
+      connectedBefore = true;
+    });
+    subscriber.on("message", (_channel: string, message: string) => {
+      const invalidation = parseInvalidation(message);
+      if (invalidation) listener(invalidation);
+    });
+    subscriber.subscribe(INVALIDATION_CHANNEL).catch((error: unknown) => {
+      this.logger.warn({ err: { message: (error as Error).message } }, "cache invalidations: subscribe failed; TTL only");
+    });
+  }
+
+  async close(): Promise<void> {
+    this.subscriber?.disconnect();
+    this.subscriber = null;
+  }
+}
+
+function parseInvalidation(message: string): Invalidation | null {
+  try {
+    const value = JSON.parse(message) as Partial<Invalidation> & { hashes?: unknown; id?: unknown };
+    if (value.type === "key" && Array.isArray(value.hashes) && value.hashes.every((h) => typeof h === "string")) {
+      return { type: "key", hashes: value.hashes as string[] };
+    }
+    if (value.type === "organization" && typeof value.id === "string") return { type: "organization", id: value.id };
+  } catch {
+    // not ours
+  }
+  return null;
+}
