@@ -48,7 +48,12 @@ class LookupCache<T> {
     private readonly options: VerificationCacheOptions,
     private readonly isNegative: (value: T) => boolean,
   ) {
-    this.entries = new LRUCache({ max: options.maxEntries, ttl: options.maxStaleMs });
+    this.entries = new LRUCache({
+      max: options.maxEntries,
+      // The hard bound: past it an entry is gone, whatever storage says.
+      ttl: options.maxStaleMs,
+      ...(options.now ? { perf: { now: options.now } } : {}),
+    });
   }
 
   async get(id: string): Promise<T> {

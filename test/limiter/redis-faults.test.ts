@@ -3,13 +3,13 @@
  * and started again on the same port (or made to hang), while Verify keeps
  * answering over gRPC.
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { VerifyCode } from "../../gen/authn/v1/auth_pb.js";
 import { POOL_KEY_PREFIX } from "../../src/adapters/redis/redis-rate-limiter.js";
 import { startRedis } from "../setup/servers.js";
+import { eventually } from "../support/eventually.js";
 import type { RedisServer } from "../setup/servers.js";
 import { bearer, freezableProxy, metricValue, organizationWithPlan, startLoggedKeyward } from "./support.js";
 import type { LoggedKeyward } from "./support.js";
@@ -46,13 +46,6 @@ async function poolOnRedis(url: string, organizationId: string): Promise<boolean
 }
 
 /** Repeats `attempt` every 50 ms until it returns true; fails after `bound` tries. */
-async function eventually(attempt: () => Promise<boolean>, bound = 200): Promise<void> {
-  for (let i = 0; i < bound; i++) {
-    if (await attempt()) return;
-    await sleep(50);
-  }
-  throw new Error(`condition not met after ${bound} attempts`);
-}
 
 describe("Redis outage, fail-open (default)", () => {
   it("answers from the in-process limiter, counts and logs it, and goes back to Redis once it returns", async () => {

@@ -4,82 +4,24 @@
  * Verify calls for one organization, split across them, are allowed exactly
  * `limit` times.
  */
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { VerifyCode } from "../../gen/authn/v1/auth_pb.js";
-import { REPO_ROOT } from "../setup/servers.js";
-import { clientsFor } from "../support/keyward.js";
-import type { Clients } from "../support/keyward.js";
+import { startReplicas } from "../support/replicas.js";
+import type { Replica } from "../support/replicas.js";
 import { bearer, metricValue, organizationWithPlan } from "./support.js";
 
-interface Replica {
-  child: ChildProcess;
-  rpcUrl: string;
-  httpUrl: string;
-  clients: Clients;
-}
-
 const REPLICAS = 3;
-const children = new Set<ChildProcess>();
-// Last resort should the worker end without afterAll.
-process.once("exit", () => {
-  for (const child of children) child.kill("SIGKILL");
-});
-
-/** Starts one service process on free ports; resolves once it logs where it listens. */
-function startReplica(database: string): Promise<Replica> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH ?? "",
-      KEYWARD_HOST: "127.0.0.1",
-      KEYWARD_RPC_PORT: "0",
-      KEYWARD_HTTP_PORT: "0",
-      KEYWARD_LOG_LEVEL: "info",
-      MONGODB_URI: inject("mongoUri"),
-      KEYWARD_MONGODB_DATABASE: database,
-      REDIS_URL: inject("redisUrl"),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString("utf8")).slice(-4000);
-  });
-  return new Promise((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`replica exited with ${String(code)} before listening:\n${stderr}`)));
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      if (!line.startsWith("{")) return;
-      const entry = JSON.parse(line) as { msg?: string; rpc?: string; http?: string };
-      if (entry.msg === "keyward listening" && entry.rpc && entry.http) {
-        resolve({ child, rpcUrl: entry.rpc, httpUrl: entry.http, clients: clientsFor(entry.rpc, "grpc") });
-      }
-    });
-  });
-}
-
-async function stopReplica(replica: Replica): Promise<void> {
-  if (replica.child.exitCode !== null || replica.child.signalCode !== null) return;
-  const exited = new Promise((resolve) => replica.child.once("exit", resolve));
-  replica.child.kill("SIGTERM");
-  await exited;
-}
-
 let replicas: Replica[] = [];
 beforeAll(async () => {
-  const database = `kw_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  const started = await Promise.allSettled(Array.from({ length: REPLICAS }, () => startReplica(database)));
-  replicas = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
-  const failed = started.find((s) => s.status === "rejected");
-  if (failed) throw failed.reason;
+  replicas = await startReplicas(REPLICAS, {
+    MONGODB_URI: inject("mongoUri"),
+    KEYWARD_MONGODB_DATABASE: `kw_${randomUUID().replaceAll("-", "").slice(0, 16)}`,
+    REDIS_URL: inject("redisUrl"),
+  });
 });
 afterAll(async () => {
-  await Promise.all(replicas.map(stopReplica));
+  await Promise.all(replicas.map((r) => r.stop()));
 });
 
 describe(`${REPLICAS} service processes on one Redis`, () => {

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { CacheBus, Invalidation } from "../../ports/cache-bus.js";
 
 export const INVALIDATION_CHANNEL = "keyward:invalidations";
+const SUBSCRIBE_WAIT_MS = 1000;
 
 /**
  * Invalidations over Redis pub/sub: every replica subscribes, so a revoke on
@@ -47,9 +48,17 @@ export class RedisCacheBus implements CacheBus {
       const invalidation = parseInvalidation(message);
       if (invalidation) listener(invalidation);
     });
-    subscriber.subscribe(INVALIDATION_CHANNEL).catch((error: unknown) => {
-      this.logger.warn({ err: { message: (error as Error).message } }, "cache invalidations: subscribe failed; TTL only");
-    });
+    const subscribed = subscriber.subscribe(INVALIDATION_CHANNEL).then(
+      () => true,
+      (error: unknown) => {
+        this.logger.warn({ err: { message: (error as Error).message } }, "cache invalidations: subscribe failed; TTL only");
+        return false;
+      },
+    );
+    // Wait for the subscription when Redis is up; don't hold up a start while it is down.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([subscribed, new Promise((resolve) => (timer = setTimeout(resolve, SUBSCRIBE_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,74 @@
+/**
+ * Real service processes (`node --import tsx src/main.ts`) for tests of what
+ * crosses replicas: shared Redis pools, pub/sub invalidation.
+ */
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { REPO_ROOT } from "../setup/servers.js";
+import { clientsFor } from "./keyward.js";
+import type { Clients } from "./keyward.js";
+
+export interface Replica {
+  child: ChildProcess;
+  rpcUrl: string;
+  httpUrl: string;
+  clients: Clients;
+  stop(): Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+// Last resort should the worker end without afterAll.
+process.once("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
+/** Starts one service process on free ports; resolves once it logs where it listens. */
+export function startReplica(env: Record<string, string>): Promise<Replica> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH ?? "",
+      KEYWARD_HOST: "127.0.0.1",
+      KEYWARD_RPC_PORT: "0",
+      KEYWARD_HTTP_PORT: "0",
+      KEYWARD_LOG_LEVEL: "info",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString("utf8")).slice(-4000);
+  });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`replica exited with ${String(code)} before listening:\n${stderr}`)));
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (!line.startsWith("{")) return;
+      const entry = JSON.parse(line) as { msg?: string; rpc?: string; http?: string };
+      if (entry.msg === "keyward listening" && entry.rpc && entry.http) {
+        resolve({ child, rpcUrl: entry.rpc, httpUrl: entry.http, clients: clientsFor(entry.rpc, "grpc"), stop });
+      }
+    });
+  });
+}
+
+/** Starts `count` replicas with one environment; stops those that did start if one fails. */
+export async function startReplicas(count: number, env: Record<string, string>): Promise<Replica[]> {
+  const started = await Promise.allSettled(Array.from({ length: count }, () => startReplica(env)));
+  const replicas = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failed = started.find((s) => s.status === "rejected");
+  if (failed) {
+    await Promise.all(replicas.map((r) => r.stop()));
+    throw failed.reason;
+  }
+  return replicas;
+}
