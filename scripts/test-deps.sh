@@ -73,6 +73,9 @@ else
   fi
 fi
 
+# --- Go and Python clients: pinned protoc plugins, Go modules, .cache/venv ------
+bash clients/toolchain.sh
+
 # --- npm packages --------------------------------------------------------------
 # npm writes node_modules/.package-lock.json on every install; an older one
 # means package-lock.json changed since.
