@@ -1,0 +1,339 @@
+/**
+ * The OpenAPI 3.1 document of the HTTP port, served at /v1/openapi.json.
+ * Written by hand; test/rest/openapi.test.ts checks every route, method and
+ * status in it against the running server, and every route the server
+ * serves against it.
+ */
+import { PREFLIGHT_MAX_AGE_SECONDS } from "./cors.js";
+import { MAX_BODY_BYTES } from "./request-body.js";
+
+const problem = (description: string, headers: Record<string, unknown> = {}) => ({
+  description,
+  headers,
+  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+});
+
+const ref = (name: string) => ({ $ref: `#/components/responses/${name}` });
+
+const rateLimitHeaders = {
+  "RateLimit-Limit": { description: "Units per window of the organization's pool.", schema: { type: "integer" } },
+  "RateLimit-Remaining": { description: "Units left in the current window.", schema: { type: "integer" } },
+  "RateLimit-Reset": { description: "Seconds until the window resets.", schema: { type: "integer" } },
+};
+
+const required = <T extends Record<string, object>>(headers: T) =>
+  Object.fromEntries(Object.entries(headers).map(([name, header]) => [name, { ...header, required: true }]));
+
+const location = { Location: { description: "The key's URL.", required: true, schema: { type: "string" } } };
+
+/** Responses every authenticated operation can give. */
+const authResponses = {
+  "400": ref("BadRequest"),
+  "401": ref("Unauthorized"),
+  "403": ref("Forbidden"),
+  "429": ref("TooManyRequests"),
+  "503": ref("Unavailable"),
+};
+
+const bodyResponses = { "413": ref("PayloadTooLarge"), "415": ref("UnsupportedMediaType") };
+
+const json = (schema: unknown) => ({ "application/json": { schema } });
+
+const idParameter = {
+  name: "id",
+  in: "path",
+  required: true,
+  description: "The API key's id.",
+  schema: { type: "string", minLength: 1, maxLength: 128 },
+};
+
+const preflight = (methods: string) => ({
+  summary: "CORS preflight",
+  description: `Answers a CORS preflight (or a plain OPTIONS): \`Allow: ${methods}\`; for an allowed Origin also Access-Control-Allow-Origin, -Methods, -Headers (the requested ones, echoed) and -Max-Age (${PREFLIGHT_MAX_AGE_SECONDS}). Needs no credential.`,
+  security: [],
+  responses: {
+    "204": {
+      description: "Preflight answered.",
+      headers: { Allow: { description: "The path's methods.", required: true, schema: { type: "string" } } },
+    },
+  },
+});
+
+const isoDateTime = (description: string) => ({ type: ["string", "null"], format: "date-time", description });
+
+const API_KEY_SCHEMA = {
+  type: "object",
+  additionalProperties: false,
+  required: [
+    "id", "name", "organizationId", "active", "enabled", "mode", "kind", "scopes",
+    "workspaceId", "hint", "expiresAt", "lastUsedAt", "createdAt", "updatedAt",
+  ],
+  properties: {
+    id: { type: "string", description: "Unique identifier of the key." },
+    name: { type: "string", description: "The descriptive name." },
+    organizationId: { type: "string", description: "The organization the key belongs to." },
+    active: { type: "boolean", description: "False once revoked (deleted)." },
+    enabled: { type: "boolean", description: "False while disabled (reversible, PATCH)." },
+    mode: { type: "string", enum: ["live", "test"] },
+    kind: { type: "string", enum: ["standard", "master"], description: "A master key is valid for every workspace." },
+    scopes: { type: "array", items: { type: "string" }, description: "Empty: unscoped, full access." },
+    workspaceId: { type: ["string", "null"], description: "A standard key's workspace, if bound to one." },
+    hint: { type: "string", description: "Prefix, first 4 and last 4 characters of the secret." },
+    expiresAt: isoDateTime("When the key stops working, if ever."),
+    lastUsedAt: isoDateTime("Last successful use (written in batches, a few seconds late)."),
+    createdAt: { type: "string", format: "date-time" },
+    updatedAt: { type: "string", format: "date-time" },
+  },
+};
+
+/** What create and roll answer: the key object and, once, its secret. */
+const ISSUED_API_KEY_SCHEMA = {
+  ...API_KEY_SCHEMA,
+  required: [...API_KEY_SCHEMA.required, "key"],
+  properties: {
+    ...API_KEY_SCHEMA.properties,
+    key: { type: "string", pattern: "^sk_(live|test)_[0-9A-Za-z]{49}$", description: "The secret; shown this once." },
+  },
+};
+
+export const OPENAPI_DOCUMENT = {
+  openapi: "3.1.0",
+  info: {
+    title: "keyward dashboard API",
+    version: "1.0.0",
+    description: [
+      "The dashboard's REST API for the API keys of the caller's organization, on keyward's HTTP port.",
+      "",
+      "Authentication: a user access token of the organization (`Authorization: Bearer <JWT>`), or an API key of",
+      "the organization (`Authorization: Bearer sk_…`, or `x-api-key` + `x-sender-id`). A key needs scope",
+      "`api_keys:read` to read and `api_keys:write` to change keys (`api_keys:write` also reads); an unscoped key",
+      "may do both. The organization is always the caller's; another organization's key id is 404.",
+      "",
+      `Request bodies are \`application/json\` (UTF-8), at most ${MAX_BODY_BYTES} bytes; unknown fields, wrong types`,
+      "and unknown query parameters are rejected. Every error is `application/problem+json`",
+      "(`type, title, status, detail, code`); a method a path does not serve is 405 with an `Allow` header, an",
+      "unknown path 404.",
+      "",
+      "CORS applies to every /v1/ path (origins from `KEYWARD_CORS_ORIGINS`, default any).",
+    ].join("\n"),
+  },
+  servers: [{ url: "/" }],
+  security: [{ bearer: [] }, { apiKey: [], senderId: [] }],
+  paths: {
+    "/v1/api-keys": {
+      post: {
+        operationId: "createApiKey",
+        summary: "Create an API key",
+        description: "Answers the key with its plaintext `key`: the only time it is ever shown.",
+        requestBody: { required: true, content: json({ $ref: "#/components/schemas/CreateApiKeyRequest" }) },
+        responses: {
+          "201": {
+            description: "Created.",
+            headers: { ...location, ...rateLimitHeaders },
+            content: json({ $ref: "#/components/schemas/IssuedApiKey" }),
+          },
+          ...authResponses,
+          ...bodyResponses,
+        },
+      },
+      get: {
+        operationId: "listApiKeys",
+        summary: "List API keys",
+        description:
+          "Newest first, revoked keys included (filter with `active`). The body is a plain array; when more keys follow, " +
+          "the next page's URL is in `Link: <…>; rel=\"next\"` and its cursor in `X-Next-Cursor`.",
+        parameters: [
+          { name: "limit", in: "query", description: "Page size.", schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },
+          { name: "cursor", in: "query", description: "From `X-Next-Cursor` of the previous page.", schema: { type: "string" } },
+          { name: "mode", in: "query", schema: { type: "string", enum: ["live", "test"] } },
+          { name: "active", in: "query", description: "false: revoked keys only.", schema: { type: "boolean" } },
+        ],
+        responses: {
+          "200": {
+            description: "One page of keys (never their secrets).",
+            headers: {
+              Link: { description: 'The next page: `</v1/api-keys?limit=…&cursor=…>; rel="next"`.', schema: { type: "string" } },
+              "X-Next-Cursor": { description: "The next page's cursor; absent on the last page.", schema: { type: "string" } },
+              ...rateLimitHeaders,
+            },
+            content: json({ type: "array", items: { $ref: "#/components/schemas/ApiKey" } }),
+          },
+          ...authResponses,
+        },
+      },
+      options: preflight("GET, POST, OPTIONS"),
+    },
+    "/v1/api-keys/{id}": {
+      parameters: [idParameter],
+      get: {
+        operationId: "getApiKey",
+        summary: "Get an API key",
+        responses: {
+          "200": { description: "The key.", headers: rateLimitHeaders, content: json({ $ref: "#/components/schemas/ApiKey" }) },
+          ...authResponses,
+          "404": ref("NotFound"),
+        },
+      },
+      patch: {
+        operationId: "updateApiKey",
+        summary: "Rename, re-scope, disable or enable an API key",
+        requestBody: { required: true, content: json({ $ref: "#/components/schemas/UpdateApiKeyRequest" }) },
+        responses: {
+          "200": { description: "The updated key.", headers: rateLimitHeaders, content: json({ $ref: "#/components/schemas/ApiKey" }) },
+          ...authResponses,
+          ...bodyResponses,
+          "404": ref("NotFound"),
+          "409": ref("Conflict"),
+        },
+      },
+      delete: {
+        operationId: "revokeApiKey",
+        summary: "Revoke an API key",
+        description: "Revokes for good (the record is kept, `active: false`). Revoking a revoked key answers it unchanged.",
+        responses: {
+          "200": { description: "The revoked key.", headers: rateLimitHeaders, content: json({ $ref: "#/components/schemas/ApiKey" }) },
+          ...authResponses,
+          "404": ref("NotFound"),
+        },
+      },
+      options: preflight("GET, PATCH, DELETE, OPTIONS"),
+    },
+    "/v1/api-keys/{id}/roll": {
+      parameters: [idParameter],
+      post: {
+        operationId: "rollApiKey",
+        summary: "Roll an API key's secret",
+        description:
+          "A new secret replaces the old one, which keeps working for `gracePeriodSeconds` (default 0: it stops at once). " +
+          "Everything else carries over. Answers the new plaintext `key`, once.",
+        requestBody: { required: false, content: json({ $ref: "#/components/schemas/RollApiKeyRequest" }) },
+        responses: {
+          "201": {
+            description: "Rolled.",
+            headers: { ...location, ...rateLimitHeaders },
+            content: json({ $ref: "#/components/schemas/IssuedApiKey" }),
+          },
+          ...authResponses,
+          ...bodyResponses,
+          "404": ref("NotFound"),
+          "409": ref("Conflict"),
+        },
+      },
+      options: preflight("POST, OPTIONS"),
+    },
+    "/v1/openapi.json": {
+      get: {
+        operationId: "getOpenApiDocument",
+        summary: "This document",
+        security: [],
+        responses: {
+          "200": { description: "The OpenAPI 3.1 document.", content: json({ type: "object" }) },
+          "400": ref("BadRequest"),
+        },
+      },
+      options: preflight("GET, OPTIONS"),
+    },
+    "/healthz": {
+      get: {
+        operationId: "health",
+        summary: "Liveness: the process is up",
+        security: [],
+        responses: {
+          "200": { description: "Up.", content: json({ $ref: "#/components/schemas/Health" }) },
+        },
+      },
+    },
+    "/readyz": {
+      get: {
+        operationId: "readiness",
+        summary: "Readiness: every dependency (storage, Redis when used) is reachable",
+        security: [],
+        responses: {
+          "200": { description: "Ready.", content: json({ $ref: "#/components/schemas/Readiness" }) },
+          "503": { description: "A dependency is unreachable.", content: json({ $ref: "#/components/schemas/Readiness" }) },
+        },
+      },
+    },
+  },
+  components: {
+    securitySchemes: {
+      bearer: {
+        type: "http",
+        scheme: "bearer",
+        description: "An API key (`sk_live_…`, `sk_test_…`) or a user access token (JWT) of the organization.",
+      },
+      apiKey: { type: "apiKey", in: "header", name: "x-api-key", description: "An API key (Sent style), with x-sender-id." },
+      senderId: { type: "apiKey", in: "header", name: "x-sender-id", description: "The organization's UUID (Sent style)." },
+    },
+    schemas: {
+      ApiKey: API_KEY_SCHEMA,
+      IssuedApiKey: ISSUED_API_KEY_SCHEMA,
+      CreateApiKeyRequest: {
+        type: "object",
+        additionalProperties: false,
+        required: ["name"],
+        properties: {
+          name: { type: "string", minLength: 1, maxLength: 200, description: "Not empty, not only whitespace (trimmed)." },
+          mode: { type: "string", enum: ["live", "test"], default: "live" },
+          kind: { type: "string", enum: ["standard", "master"], default: "standard" },
+          scopes: { type: "array", maxItems: 50, items: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._:/*-]{0,99}$" } },
+          workspaceId: { type: ["string", "null"], description: "Binds a standard key to one workspace; not for master keys." },
+          expiresAt: { type: ["string", "null"], format: "date-time", description: "ISO 8601 with a time zone, in the future." },
+        },
+      },
+      UpdateApiKeyRequest: {
+        type: "object",
+        additionalProperties: false,
+        minProperties: 1,
+        properties: {
+          name: { type: "string", minLength: 1, maxLength: 200 },
+          scopes: { type: "array", maxItems: 50, items: { type: "string" } },
+          enabled: { type: "boolean" },
+        },
+      },
+      RollApiKeyRequest: {
+        type: "object",
+        additionalProperties: false,
+        properties: {
+          gracePeriodSeconds: { type: "integer", minimum: 0, maximum: 2_592_000, default: 0 },
+        },
+      },
+      Problem: {
+        type: "object",
+        required: ["type", "title", "status", "detail", "code"],
+        properties: {
+          type: { type: "string" },
+          title: { type: "string" },
+          status: { type: "integer" },
+          detail: { type: "string" },
+          code: { type: "string", description: "Machine-readable: invalid_argument, insufficient_scope, not_found, …" },
+        },
+      },
+      Health: { type: "object", required: ["status"], properties: { status: { const: "ok" } } },
+      Readiness: {
+        type: "object",
+        required: ["status", "checks"],
+        properties: {
+          status: { type: "string", enum: ["ready", "unavailable"] },
+          checks: { type: "object", additionalProperties: { type: "boolean" } },
+        },
+      },
+    },
+    responses: {
+      BadRequest: problem("Invalid input: JSON, UTF-8, fields, types, query parameters; or an ambiguous credential."),
+      Unauthorized: problem("Missing or invalid credential (the verdict of Verify, e.g. `Invalid API credentials!`).", {
+        "WWW-Authenticate": { required: true, schema: { type: "string" } },
+      }),
+      Forbidden: problem("The key lacks the scope (`code: insufficient_scope`), or the organization is suspended."),
+      NotFound: problem("No such key in the caller's organization."),
+      Conflict: problem("The key is revoked (or changed concurrently): it cannot be changed."),
+      PayloadTooLarge: problem(`The body is larger than ${MAX_BODY_BYTES} bytes.`),
+      UnsupportedMediaType: problem("The body is not application/json."),
+      TooManyRequests: problem("The organization's rate limit is exhausted.", {
+        "Retry-After": { description: "Seconds to wait.", required: true, schema: { type: "integer" } },
+        ...required(rateLimitHeaders),
+      }),
+      Unavailable: problem("Storage is unreachable; retry.", { "Retry-After": { required: true, schema: { type: "integer" } } }),
+    },
+  },
+} as const;

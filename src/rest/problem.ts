@@ -1,0 +1,84 @@
+/**
+ * Errors of the REST shim as RFC 9457 problem details
+ * (`application/problem+json`: type, title, status, detail, code). The one
+ * place where use-case errors become HTTP statuses.
+ */
+import { STATUS_CODES } from "node:http";
+import { MongoError } from "mongodb";
+import type { Logger } from "pino";
+import { AppError } from "../domain/errors.js";
+import type { AppErrorCode } from "../domain/errors.js";
+
+export const PROBLEM_JSON = "application/problem+json";
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+}
+
+/** An error the REST layer answers as a problem, with optional extra headers. */
+export class RestProblem extends Error {
+  override readonly name = "RestProblem";
+
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detail: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(detail);
+  }
+
+  get body(): ProblemBody {
+    return { type: "about:blank", title: STATUS_CODES[this.status] ?? "Error", status: this.status, detail: this.detail, code: this.code };
+  }
+}
+
+/** A 400 about one field of the request. */
+export function badRequest(field: string, message: string): RestProblem {
+  return new RestProblem(400, "invalid_argument", `${field}: ${message}`);
+}
+
+const STATUSES: Readonly<Record<AppErrorCode, number>> = {
+  invalid_argument: 400,
+  unauthenticated: 401,
+  permission_denied: 403,
+  not_found: 404,
+  failed_precondition: 409,
+  unavailable: 503,
+};
+
+/** Use cases name fields as the proto does; REST clients know them in camelCase. */
+const REST_FIELD_NAMES: Readonly<Record<string, string>> = {
+  organization_id: "organizationId",
+  workspace_id: "workspaceId",
+  expires_at: "expiresAt",
+  grace_period: "gracePeriodSeconds",
+  page_token: "cursor",
+};
+
+/** A dependency is down: worth retrying shortly. */
+const RETRY_SOON = { "retry-after": "1" };
+
+/** Any error as the problem a client sees; internals never leak. */
+export function toRestProblem(error: unknown, logger: Logger): RestProblem {
+  if (error instanceof RestProblem) return error;
+  if (error instanceof AppError) {
+    const renamed = error.field ? REST_FIELD_NAMES[error.field] : undefined;
+    const detail =
+      renamed && error.field && error.message.startsWith(`${error.field}:`)
+        ? renamed + error.message.slice(error.field.length)
+        : error.message;
+    const status = STATUSES[error.code];
+    return new RestProblem(status, error.code, detail, status === 503 ? RETRY_SOON : {});
+  }
+  if (error instanceof MongoError) {
+    logger.warn({ err: { name: error.name, message: error.message } }, "storage error");
+    return new RestProblem(503, "unavailable", "storage is unavailable", RETRY_SOON);
+  }
+  logger.error({ err: error }, "rest handler failed");
+  return new RestProblem(500, "internal", "internal error");
+}
