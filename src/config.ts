@@ -8,6 +8,7 @@ import type { RateLimitPlan } from "./domain/api-key.js";
 import { DEFAULT_ROUTE_RULES, parseRouteRules } from "./domain/route-policy.js";
 import type { RouteRule } from "./domain/route-policy.js";
 import type { UserTokenKeys } from "./adapters/jwt/jose-user-token-verifier.js";
+import { parseCorsOrigins } from "./rest/cors.js";
 
 export type Environment = "development" | "production";
 
@@ -24,6 +25,10 @@ export interface Config {
   mongodbDatabase: string;
   /** Unset: in-process limiter and cache. */
   redisUrl: string | null;
+  /** A Redis command unanswered after this long fails (and the limiter falls back). */
+  redisCommandTimeoutMs: number;
+  /** True: while Redis is down, Verify answers UNAVAILABLE instead of limiting in-process. */
+  rateLimitFailClosed: boolean;
   logLevel: string;
   /** The plan of organizations without one. */
   defaultRateLimit: RateLimitPlan;
@@ -32,8 +37,19 @@ export interface Config {
   jwt: { keys: UserTokenKeys; organizationClaim: string; issuer?: string; audience?: string } | null;
   /** How often last_used_at is written. */
   usageFlushMs: number;
+  /** The verification cache (SPEC §6). */
+  cache: {
+    maxEntries: number;
+    ttlMs: number;
+    negativeTtlMs: number;
+    maxStaleMs: number;
+  };
+  /** How long a MongoDB operation may wait for a reachable server. */
+  mongodbTimeoutMs: number;
   /** How long SIGTERM waits for in-flight calls. */
   shutdownGraceMs: number;
+  /** Browser origins allowed on the REST API (/v1/): `["*"]` for any. */
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -72,6 +88,13 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
     throw new ConfigError(name, `must be one of ${allowed.join(", ")}, got "${raw}"`);
   }
   return raw as T;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = text(env, name);
+  if (raw === null) return fallback;
+  if (raw !== "true" && raw !== "false") throw new ConfigError(name, `must be true or false, got "${raw}"`);
+  return raw === "true";
 }
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -138,6 +161,14 @@ function jwtConfig(env: Env): Config["jwt"] {
   };
 }
 
+function corsOrigins(env: Env): string[] {
+  try {
+    return parseCorsOrigins(text(env, "KEYWARD_CORS_ORIGINS") ?? "*");
+  } catch (error) {
+    throw new ConfigError("KEYWARD_CORS_ORIGINS", (error as Error).message);
+  }
+}
+
 function routeRules(env: Env): readonly RouteRule[] {
   const file = text(env, "KEYWARD_ROUTE_POLICY_FILE");
   if (file === null) return DEFAULT_ROUTE_RULES;
@@ -178,11 +209,21 @@ export function loadConfig(env: Env): Config {
     mongodbUri: url(env, "MONGODB_URI", ["mongodb:", "mongodb+srv:"]),
     mongodbDatabase: text(env, "KEYWARD_MONGODB_DATABASE") ?? "keyward",
     redisUrl: url(env, "REDIS_URL", ["redis:", "rediss:"]),
+    redisCommandTimeoutMs: integer(env, "KEYWARD_REDIS_COMMAND_TIMEOUT_MS", 500, 10, 60_000),
+    rateLimitFailClosed: boolean(env, "KEYWARD_RATE_LIMIT_FAIL_CLOSED", false),
     logLevel: oneOf(env, "KEYWARD_LOG_LEVEL", LOG_LEVELS, "info"),
     defaultRateLimit,
     routeRules: routeRules(env),
     jwt: jwtConfig(env),
     usageFlushMs: integer(env, "KEYWARD_USAGE_FLUSH_MS", 5000, 100, 3_600_000),
+    cache: {
+      maxEntries: integer(env, "KEYWARD_CACHE_MAX_ENTRIES", 100_000, 1, 10_000_000),
+      ttlMs: integer(env, "KEYWARD_CACHE_TTL_MS", 30_000, 0, 3_600_000),
+      negativeTtlMs: integer(env, "KEYWARD_CACHE_NEGATIVE_TTL_MS", 5_000, 0, 3_600_000),
+      maxStaleMs: integer(env, "KEYWARD_CACHE_MAX_STALE_MS", 300_000, 1, 86_400_000),
+    },
+    mongodbTimeoutMs: integer(env, "KEYWARD_MONGODB_TIMEOUT_MS", 2_000, 100, 60_000),
     shutdownGraceMs: integer(env, "KEYWARD_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    corsOrigins: corsOrigins(env),
   };
 }

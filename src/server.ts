@@ -6,13 +6,14 @@ import http from "node:http";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { httpApp } from "./rest/http-app.js";
 import type { HttpDeps } from "./rest/http-app.js";
 import { errorMappingInterceptor } from "./rpc/error-mapping.js";
+import { HealthStatus } from "./rpc/health-service.js";
 import { internalAuthInterceptor } from "./rpc/internal-auth.js";
-import { rpcRoutes } from "./rpc/routes.js";
+import { rpcNodeHandler } from "./rpc/node-handler.js";
+import { AUTHN_SERVICES, rpcRoutes } from "./rpc/routes.js";
 import type { RpcDeps } from "./rpc/routes.js";
 
 export interface ServerDeps extends RpcDeps, HttpDeps {
@@ -45,9 +46,17 @@ export async function startServer(deps: ServerDeps, options: ListenOptions): Pro
   const interceptors: Interceptor[] = [errorMappingInterceptor(deps.logger)];
   if (deps.internalTokens.length > 0) interceptors.unshift(internalAuthInterceptor(deps.internalTokens));
 
+  const health = new HealthStatus(AUTHN_SERVICES.map((s) => s.typeName));
   const rpcServer = http2.createServer(
     { maxSessionMemory: 64, settings: { maxHeaderListSize: 64 * 1024 } },
-    connectNodeAdapter({ routes: rpcRoutes(deps), interceptors, readMaxBytes: READ_MAX_BYTES }),
+    rpcNodeHandler({
+      routes: rpcRoutes(deps, health),
+      interceptors,
+      readMaxBytes: READ_MAX_BYTES,
+      // Unknown fields in JSON are a client's mistake worth hearing about.
+      jsonOptions: { ignoreUnknownFields: false },
+      onError: (error) => deps.logger.debug({ err: error }, "rpc stream ended abnormally"),
+    }),
   );
   const sessions = new Set<http2.ServerHttp2Session>();
   rpcServer.on("session", (session) => {
@@ -80,6 +89,7 @@ export async function startServer(deps: ServerDeps, options: ListenOptions): Pro
         new Promise<void>((resolve) => httpServer.close(() => resolve())),
       ]);
       // GOAWAY: clients stop opening streams; open ones finish.
+      health.shutdown(); // grpc.health.v1: NOT_SERVING; Watch calls end
       for (const session of sessions) session.close();
       httpServer.closeIdleConnections();
       const timer = setTimeout(() => {

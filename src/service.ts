@@ -5,18 +5,28 @@
 import type { Logger } from "pino";
 import { MemoryKeyStore } from "./adapters/memory/memory-key-store.js";
 import { MemoryOrganizationStore } from "./adapters/memory/memory-organization-store.js";
+import { MemoryCacheBus } from "./adapters/memory/memory-cache-bus.js";
 import { MemoryRateLimiter } from "./adapters/memory/memory-rate-limiter.js";
 import { JoseUserTokenVerifier } from "./adapters/jwt/jose-user-token-verifier.js";
 import { connectMongo } from "./adapters/mongo/mongo-connection.js";
+import { closeRedis, openRedis } from "./adapters/redis/redis-connection.js";
+import { RedisCacheBus } from "./adapters/redis/redis-cache-bus.js";
+import { RedisRateLimiter } from "./adapters/redis/redis-rate-limiter.js";
+import { FailoverRateLimiter } from "./app/failover-rate-limiter.js";
 import { ApiKeys } from "./app/api-keys.js";
+import { CacheChangeNotifier } from "./app/cache-change-notifier.js";
 import { Organizations } from "./app/organizations.js";
 import { UsageBatcher } from "./app/usage-batcher.js";
+import { VerificationCache } from "./app/verification-cache.js";
 import { Verifier } from "./app/verify.js";
 import type { Config } from "./config.js";
+import { createMetrics } from "./metrics.js";
+import type { Metrics } from "./metrics.js";
 import { RoutePolicy } from "./domain/route-policy.js";
 import type { KeyStore } from "./ports/key-store.js";
 import type { OrganizationStore } from "./ports/organization-store.js";
-import { NO_CHANGE_NOTIFIER } from "./ports/change-notifier.js";
+import type { RateLimiter } from "./ports/rate-limiter.js";
+import type { CacheBus } from "./ports/cache-bus.js";
 import { startServer } from "./server.js";
 import type { RunningServer } from "./server.js";
 
@@ -35,7 +45,7 @@ interface Storage {
 
 async function openStorage(config: Config, logger: Logger): Promise<Storage> {
   if (config.mongodbUri) {
-    const mongo = await connectMongo(config.mongodbUri, config.mongodbDatabase);
+    const mongo = await connectMongo(config.mongodbUri, config.mongodbDatabase, config.mongodbTimeoutMs);
     logger.info({ database: mongo.db.databaseName }, "storage: MongoDB");
     return mongo;
   }
@@ -50,17 +60,72 @@ async function openStorage(config: Config, logger: Logger): Promise<Storage> {
   };
 }
 
+interface Shared {
+  limiter: RateLimiter;
+  /** Carries cache invalidations to every replica. */
+  bus: CacheBus;
+  /** Readiness entries: `{redis: reachable}` when Redis is configured. */
+  readiness(): Promise<Record<string, boolean>>;
+  close(): Promise<void>;
+}
+
+/**
+ * With Redis: a limiter exact across replicas (in-process fallback) and
+ * pub/sub invalidation. Without: both in-process, for a single replica.
+ */
+async function openShared(config: Config, logger: Logger, metrics: Metrics): Promise<Shared> {
+  if (!config.redisUrl) {
+    logger.info("rate limiter and cache invalidation: in-process (one replica only; set REDIS_URL to share them)");
+    return {
+      limiter: new MemoryRateLimiter(),
+      bus: new MemoryCacheBus(),
+      readiness: async () => ({}),
+      close: async () => {},
+    };
+  }
+  const redis = await openRedis(config.redisUrl, { commandTimeoutMs: config.redisCommandTimeoutMs, logger });
+  logger.info({ failClosed: config.rateLimitFailClosed }, "rate limiter and cache invalidation: Redis");
+  const limiter = new FailoverRateLimiter({
+    primary: new RedisRateLimiter(redis),
+    fallback: new MemoryRateLimiter(),
+    failClosed: config.rateLimitFailClosed,
+    logger,
+    metrics,
+  });
+  const bus = new RedisCacheBus(redis, logger);
+  return {
+    limiter,
+    bus,
+    readiness: async () => ({ redis: redis.status === "ready" && (await redis.ping().then(() => true, () => false)) }),
+    close: async () => {
+      await bus.close();
+      await closeRedis(redis);
+    },
+  };
+}
+
 export async function startKeyward(config: Config, logger: Logger): Promise<Keyward> {
   const storage = await openStorage(config, logger);
+  const metrics = createMetrics();
+  const shared = await openShared(config, logger, metrics);
+  const cache = new VerificationCache(storage, {
+    ...config.cache,
+    onStaleServed: () => metrics.cacheStaleServed.inc(),
+  });
+  await shared.bus.subscribe(
+    (invalidation) => cache.invalidate(invalidation),
+    () => cache.clear(),
+  );
+  const changes = new CacheChangeNotifier(cache, shared.bus);
   const now = () => new Date();
   const usage = new UsageBatcher(storage.keys, {
     intervalMs: config.usageFlushMs,
     onError: (error) => logger.warn({ err: error }, "last_used_at batch not written; will retry"),
   });
   const verifier = new Verifier({
-    keys: storage.keys,
-    organizations: storage.organizations,
-    limiter: new MemoryRateLimiter(),
+    keys: cache.keyStore,
+    organizations: cache.organizationStore,
+    limiter: shared.limiter,
     routes: new RoutePolicy(config.routeRules),
     usage,
     userTokens: config.jwt ? new JoseUserTokenVerifier(config.jwt) : null,
@@ -70,11 +135,13 @@ export async function startKeyward(config: Config, logger: Logger): Promise<Keyw
   const server = await startServer(
     {
       verifier,
-      apiKeys: new ApiKeys({ keys: storage.keys, changes: NO_CHANGE_NOTIFIER, now }),
-      organizations: new Organizations({ organizations: storage.organizations, changes: NO_CHANGE_NOTIFIER }),
+      apiKeys: new ApiKeys({ keys: storage.keys, changes, now }),
+      organizations: new Organizations({ organizations: storage.organizations, changes }),
       logger,
       internalTokens: config.internalTokens,
-      readiness: async () => ({ storage: await storage.ping() }),
+      readiness: async () => ({ storage: await storage.ping(), ...(await shared.readiness()) }),
+      metrics: metrics.registry,
+      corsOrigins: config.corsOrigins,
     },
     { host: config.host, rpcPort: config.rpcPort, httpPort: config.httpPort },
   );
@@ -85,6 +152,7 @@ export async function startKeyward(config: Config, logger: Logger): Promise<Keyw
     async stop() {
       await server.close(config.shutdownGraceMs);
       await usage.close();
+      await shared.close();
       await storage.close();
     },
   };
