@@ -2,7 +2,8 @@
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# npm install, not ci: the lock may lack other platforms' optional binaries.
+RUN npm install --omit=dev --no-audit --no-fund
 COPY tsconfig.json ./
 COPY gen ./gen
 COPY src ./src
