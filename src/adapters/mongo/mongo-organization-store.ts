@@ -10,7 +10,7 @@ interface OrganizationDocument {
   rate_limit: { limit: number; window_ms: number } | null;
 }
 
-function toDocument(record: OrganizationRecord): OrganizationDocument {
+function asDocument(record: OrganizationRecord): OrganizationDocument {
   return {
     _id: record.id,
     status: record.status,
@@ -45,13 +45,13 @@ export class MongoOrganizationStore implements OrganizationStore {
   }
 
   async upsert(record: OrganizationRecord): Promise<OrganizationRecord> {
-    await this.organizations.replaceOne({ _id: record.id }, toDocument(record), { upsert: true });
+    await this.organizations.replaceOne({ _id: record.id }, asDocument(record), { upsert: true });
     return structuredClone(record);
   }
 
   async setStatus(id: string, status: OrganizationStatus): Promise<OrganizationRecord> {
     // Single-document upsert: the defaults are written only when the record is new.
-    const { status: _ignored, _id, ...defaults } = toDocument(defaultOrganization(id));
+    const { status: _ignored, _id, ...defaults } = asDocument(defaultOrganization(id));
     await this.organizations.updateOne(
       { _id: id },
       { $set: { status }, $setOnInsert: defaults },
