@@ -12,6 +12,8 @@ export interface Metrics {
   rateLimiterFallbacks: Counter;
   /** Rate-limit decisions refused (UNAVAILABLE) because Redis failed and fail-closed is set. */
   rateLimiterUnavailable: Counter;
+  /** Verify verdicts by code (OK, INVALID_CREDENTIALS, RATE_LIMITED, ...). */
+  verdicts: Counter<"code">;
   /** Verify answers served from a cache entry past its TTL because storage failed. */
   cacheStaleServed: Counter;
 }
@@ -29,6 +31,12 @@ export function createMetrics(): Metrics {
     rateLimiterUnavailable: new Counter({
       name: "keyward_rate_limiter_unavailable_total",
       help: "Verify calls answered UNAVAILABLE because Redis failed and KEYWARD_RATE_LIMIT_FAIL_CLOSED is set.",
+      registers: [registry],
+    }),
+    verdicts: new Counter({
+      name: "keyward_verify_verdicts_total",
+      help: "Verify verdicts answered over RPC, by code.",
+      labelNames: ["code"],
       registers: [registry],
     }),
     cacheStaleServed: new Counter({

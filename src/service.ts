@@ -137,6 +137,7 @@ export async function startKeyward(config: Config, logger: Logger): Promise<Keyw
       verifier,
       apiKeys: new ApiKeys({ keys: storage.keys, changes, now }),
       organizations: new Organizations({ organizations: storage.organizations, changes }),
+      countVerdict: (code) => metrics.verdicts.inc({ code }),
       logger,
       internalTokens: config.internalTokens,
       readiness: async () => ({ storage: await storage.ping(), ...(await shared.readiness()) }),

@@ -13,7 +13,10 @@ import type { Verdict, VerifyCode } from "../domain/verdict.js";
 import { kindToProto, modeToProto } from "./proto-mapping.js";
 
 /** authn.v1.AuthService: Verify answers a verdict, never an RPC error for a denial. */
-export function authService(verifier: Verifier): ServiceImpl<typeof AuthService> {
+export function authService(
+  verifier: Verifier,
+  countVerdict: (code: VerifyCode) => void = () => {},
+): ServiceImpl<typeof AuthService> {
   return {
     async verify(req) {
       const verdict = await verifier.verify({
@@ -25,6 +28,7 @@ export function authService(verifier: Verifier): ServiceImpl<typeof AuthService>
         clientIp: req.clientIp,
         cost: req.cost,
       });
+      countVerdict(verdict.code);
       return verdictToProto(verdict);
     },
   };

@@ -7,6 +7,7 @@ import type { ApiKeys } from "../app/api-keys.js";
 import type { Organizations } from "../app/organizations.js";
 import type { Verifier } from "../app/verify.js";
 import { apiKeyService } from "./api-key-service.js";
+import type { VerifyCode } from "../domain/verdict.js";
 import { authService } from "./auth-service.js";
 import { HealthStatus, healthService } from "./health-service.js";
 import { organizationService } from "./organization-service.js";
@@ -16,6 +17,8 @@ export interface RpcDeps {
   verifier: Verifier;
   apiKeys: ApiKeys;
   organizations: Organizations;
+  /** Told the code of every verdict Verify answers (metrics). */
+  countVerdict?: (code: VerifyCode) => void;
 }
 
 /** keyward's own services: health reports on them, reflection describes them. */
@@ -27,7 +30,7 @@ export const AUTHN_SERVICES = [AuthService, ApiKeyService, OrganizationService] 
  */
 export function rpcRoutes(deps: RpcDeps, health = new HealthStatus(AUTHN_SERVICES.map((s) => s.typeName))) {
   return (router: ConnectRouter) => {
-    router.service(AuthService, authService(deps.verifier));
+    router.service(AuthService, authService(deps.verifier, deps.countVerdict));
     router.service(ApiKeyService, apiKeyService(deps.apiKeys));
     router.service(OrganizationService, organizationService(deps.organizations));
     router.service(Health, healthService(health));

@@ -19,4 +19,18 @@ describe("GET /metrics", () => {
     expect(text).toContain("keyward_rate_limiter_unavailable_total 0\n");
     expect(text).toContain("process_cpu_seconds_total");
   });
+
+  it("counts Verify verdicts by code, without any credential in the text", async () => {
+    const { auth, apiKeys } = service.clients("grpc");
+    const { key } = await apiKeys.createApiKey({ organizationId: "org-metrics", name: "m" });
+    const headers = [{ name: "authorization", value: `Bearer ${key}` }];
+    await auth.verify({ headers });
+    await auth.verify({ headers });
+    await auth.verify({ headers: [] });
+    const text = await (await fetch(`${service.keyward.server.httpUrl}/metrics`)).text();
+    expect(text).toContain('keyward_verify_verdicts_total{code="OK"} 2\n');
+    expect(text).toContain('keyward_verify_verdicts_total{code="MISSING_CREDENTIALS"} 1\n');
+    expect(text).not.toContain(key);
+    expect(text).not.toContain(key.slice(8, 20));
+  });
 });
