@@ -1,0 +1,63 @@
+/**
+ * What goes on the wire: a gateway's VerifyRequest for one public request, and
+ * how each protocol carries it (content type, headers, body framing).
+ */
+import { create, toBinary } from "@bufbuild/protobuf";
+import { VerifyRequestSchema } from "../gen/authn/v1/auth_pb.js";
+import type { VerifyRequest } from "../gen/authn/v1/auth_pb.js";
+
+/** Connect unary with binary messages, and gRPC. */
+export type Protocol = "connect" | "grpc";
+
+export interface ProtocolWire {
+  /** Request headers, as h2load -H 'name: value' pairs. */
+  headers: Record<string, string>;
+  encode(request: VerifyRequest): Buffer;
+}
+
+export const WIRES: Readonly<Record<Protocol, ProtocolWire>> = {
+  connect: {
+    headers: { "content-type": "application/proto", "connect-protocol-version": "1" },
+    encode: (request) => Buffer.from(toBinary(VerifyRequestSchema, request)),
+  },
+  grpc: {
+    headers: { "content-type": "application/grpc", te: "trailers" },
+    encode: (request) => {
+      const message = toBinary(VerifyRequestSchema, request);
+      const frame = Buffer.alloc(5 + message.length);
+      frame.writeUInt32BE(message.length, 1);
+      frame.set(message, 5);
+      return frame;
+    },
+  },
+};
+
+export const VERIFY_PATH = "/authn.v1.AuthService/Verify";
+
+/**
+ * The request an API gateway sends for `POST /v1/send` with a Bearer key:
+ * the public request's headers as received (a realistic dozen), method and
+ * path (so the route policy maps it to scope `send`), client IP.
+ */
+export function gatewayRequest(key: string): VerifyRequest {
+  const headers = [
+    ["Host", "api.example.com"],
+    ["User-Agent", "senderkit-node/3.2.1 node/20.19.0"],
+    ["Accept", "application/json"],
+    ["Accept-Encoding", "gzip, deflate, br"],
+    ["Content-Type", "application/json"],
+    ["Content-Length", "312"],
+    ["Authorization", `Bearer ${key}`],
+    ["X-Request-Id", "4f1c2e9a-7b3d-4e5f-9a8b-1c2d3e4f5a6b"],
+    ["X-Forwarded-For", "203.0.113.7"],
+    ["X-Forwarded-Proto", "https"],
+    ["Idempotency-Key", "b7e4c1d2-0a9f-4e8b-8c7d-6e5f4a3b2c1d"],
+    ["Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"],
+  ];
+  return create(VerifyRequestSchema, {
+    headers: headers.map(([name, value]) => ({ name, value })),
+    method: "POST",
+    path: "/v1/send",
+    clientIp: "203.0.113.7",
+  });
+}

@@ -1,0 +1,170 @@
+/**
+ * The bench's answer: one row per scenario and protocol, the targets checked
+ * against the baselines measured in the same run, printed as a table and
+ * written as JSON (bench/results/<timestamp>.json and latest.json).
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { GcStats } from "./resources.js";
+import type { LoadResult } from "./stats.js";
+
+/** Targets of issue #6: reported, never asserted. */
+export const TARGETS = {
+  /** Verify's max throughput ÷ the trivial ConnectRPC handler's, same protocol. */
+  minRatioToTrivial: 0.9,
+  /** p99 at about half of Verify's max throughput. */
+  maxP99AtHalfMs: 2,
+  /** p50 with one request at a time. */
+  maxUnloadedP50Ms: 0.5,
+} as const;
+
+export type LoadKind = "throughput" | "unloaded" | "half";
+
+/** One load run of one server. */
+export interface RunRecord {
+  scenario: string;
+  protocol: string;
+  load: LoadKind;
+  generator: "h2load" | "node";
+  clients: number;
+  streams: number;
+  /** Paced runs: the total rate asked for. */
+  targetRps: number | null;
+  /** Throughput runs: req/s of each round; `result` is the best round. */
+  rounds?: number[];
+  result: LoadResult;
+  /** CPU the run cost (warm-up included, at the same rate), and the server's GC pauses. */
+  resources: Resources;
+}
+
+export interface Resources {
+  /** Average cores the server process (with its workers) used. */
+  serverCores: number | null;
+  serverUsPerRequest: number | null;
+  /** Redis's CPU per request (the rate limiter's Lua script, the connection). */
+  redisUsPerRequest: number | null;
+  gc: GcStats | null;
+}
+
+export interface Row {
+  scenario: string;
+  protocol: string;
+  /** Max throughput (the throughput run). */
+  reqPerSec: number | null;
+  /** Unloaded p50 (c=1, m=1). */
+  p50Ms: number | null;
+  /** p99 at about half of Verify's max throughput. */
+  p99Ms: number | null;
+  /** The rate the p99 run was paced at, and what it achieved. */
+  halfTargetRps: number | null;
+  halfAchievedRps: number | null;
+  ratioToTrivial: number | null;
+  ratioToRaw: number | null;
+  /** Server CPU per request in the throughput run (µs), and Redis's. */
+  serverUsPerRequest: number | null;
+  redisUsPerRequest: number | null;
+  /** Full (mark-compact) GCs and the longest pause during the p99 run. */
+  halfMajorGcs: number | null;
+  halfMaxGcPauseMs: number | null;
+  targets: { throughput: boolean | null; p99: boolean | null; p50: boolean | null } | null;
+}
+
+/** The scenario names the ratios are taken against. */
+export const TRIVIAL = "trivial-connect";
+export const RAW = "raw-http2";
+
+export function buildRows(runs: readonly RunRecord[], checked: (scenario: string) => boolean): Row[] {
+  const find = (scenario: string, protocol: string, load: LoadKind): RunRecord | undefined =>
+    runs.find((r) => r.scenario === scenario && r.protocol === protocol && r.load === load);
+  const rows: Row[] = [];
+  const seen = new Set<string>();
+  for (const run of runs) {
+    const id = `${run.scenario}\u0000${run.protocol}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const throughputRun = find(run.scenario, run.protocol, "throughput");
+    const throughput = throughputRun?.result.reqPerSec ?? null;
+    const unloaded = find(run.scenario, run.protocol, "unloaded")?.result.p50Ms ?? null;
+    const half = find(run.scenario, run.protocol, "half");
+    // Only runs of the same generator compare: the Node one costs the shared CPUs more.
+    const ratio = (baseline: string): number | null => {
+      const base = find(baseline, run.protocol, "throughput");
+      if (!base || throughputRun?.generator !== base.generator) return null;
+      return throughput !== null && base.result.reqPerSec ? round(throughput / base.result.reqPerSec, 3) : null;
+    };
+    const ratioToTrivial = ratio(TRIVIAL);
+    const p99 = half?.result.p99Ms ?? null;
+    rows.push({
+      scenario: run.scenario,
+      protocol: run.protocol,
+      reqPerSec: throughput,
+      p50Ms: unloaded,
+      p99Ms: p99,
+      halfTargetRps: half?.targetRps ?? null,
+      halfAchievedRps: half?.result.reqPerSec ?? null,
+      ratioToTrivial,
+      ratioToRaw: ratio(RAW),
+      serverUsPerRequest: throughputRun?.resources.serverUsPerRequest ?? null,
+      redisUsPerRequest: throughputRun?.resources.redisUsPerRequest ?? null,
+      halfMajorGcs: half?.resources.gc?.major ?? null,
+      halfMaxGcPauseMs: half?.resources.gc ? round(half.resources.gc.maxPauseMs, 1) : null,
+      targets: checked(run.scenario)
+        ? {
+            throughput: ratioToTrivial === null ? null : ratioToTrivial >= TARGETS.minRatioToTrivial,
+            p99: p99 === null ? null : p99 <= TARGETS.maxP99AtHalfMs,
+            p50: unloaded === null ? null : unloaded <= TARGETS.maxUnloadedP50Ms,
+          }
+        : null,
+    });
+  }
+  return rows;
+}
+
+export function formatTable(rows: readonly Row[]): string {
+  const header = [
+    "scenario",
+    "protocol",
+    "req/s",
+    "p50 ms",
+    "p99 ms @ rps",
+    "x trivial",
+    "x raw",
+    "CPU µs/req",
+    "full GCs (max ms)",
+    "targets: >=0.9x / p99<=2ms / p50<=0.5ms",
+  ];
+  const mark = (ok: boolean | null): string => (ok === null ? "-" : ok ? "yes" : "NO");
+  const body = rows.map((row) => [
+    row.scenario,
+    row.protocol,
+    row.reqPerSec === null ? "-" : String(Math.round(row.reqPerSec)),
+    row.p50Ms === null ? "-" : row.p50Ms.toFixed(3),
+    row.p99Ms === null ? "-" : `${row.p99Ms.toFixed(3)} @ ${Math.round(row.halfAchievedRps ?? 0)}`,
+    row.ratioToTrivial === null ? "-" : row.ratioToTrivial.toFixed(2),
+    row.ratioToRaw === null ? "-" : row.ratioToRaw.toFixed(3),
+    row.serverUsPerRequest === null
+      ? "-"
+      : `${Math.round(row.serverUsPerRequest)}${row.redisUsPerRequest && row.redisUsPerRequest >= 1 ? ` +${Math.round(row.redisUsPerRequest)} redis` : ""}`,
+    row.halfMajorGcs === null ? "-" : `${row.halfMajorGcs} (${row.halfMaxGcPauseMs})`,
+    row.targets ? `${mark(row.targets.throughput)} / ${mark(row.targets.p99)} / ${mark(row.targets.p50)}` : "",
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => (cells[i] ?? "").length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(line)].join("\n");
+}
+
+/** Writes `<prefix><timestamp>.json` and `<prefix>latest.json`; answers the first's path. */
+export async function writeResults(dir: string, startedAt: Date, report: object, prefix = ""): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const stamp = startedAt.toISOString().replace(/\.\d+Z$/, "Z").replaceAll(":", "-");
+  const text = `${JSON.stringify(report, null, 2)}\n`;
+  const file = join(dir, `${prefix}${stamp}.json`);
+  await writeFile(file, text);
+  await writeFile(join(dir, `${prefix}latest.json`), text);
+  return file;
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}

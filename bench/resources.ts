@@ -1,0 +1,91 @@
+/**
+ * What a run cost the machine, beside what it delivered: CPU seconds of a
+ * server process (and its cluster workers) from /proc, Redis's own CPU from
+ * INFO, and the GC pauses a bench server saw (reported over IPC, see
+ * monitorGc). CPU per request stays comparable when the load generator and
+ * Redis compete with the server for the same 2 cores; req/s does not.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import { PerformanceObserver, constants } from "node:perf_hooks";
+import { Redis } from "ioredis";
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** utime + stime of a process and its direct children (cluster workers), in seconds; null off Linux. */
+export function processCpuSeconds(pid: number): number | null {
+  try {
+    let ticks = cpuTicks(pid);
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const fields = statFields(Number(entry));
+        if (Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return ticks / TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+function cpuTicks(pid: number): number {
+  const fields = statFields(pid);
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** /proc/<pid>/stat after the command name: state, ppid, ..., utime (index 11), stime (12). */
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+/** Redis's used_cpu_user + used_cpu_sys, in seconds. */
+export async function redisCpuSeconds(url: string): Promise<number | null> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  try {
+    await redis.connect();
+    const info = await redis.info("cpu");
+    const read = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(info)?.[1] ?? Number.NaN);
+    const total = read("used_cpu_user") + read("used_cpu_sys");
+    return Number.isFinite(total) ? total : null;
+  } catch {
+    return null;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export interface GcStats {
+  /** Young-generation collections (scavenges). */
+  minor: number;
+  /** Full collections (mark-compact). */
+  major: number;
+  /** Longest single pause, ms. */
+  maxPauseMs: number;
+  /** Sum of the pauses, ms. */
+  totalPauseMs: number;
+}
+
+/**
+ * In a bench server: count GC pauses, and answer `{type: "gc-stats"}` over
+ * IPC with the counts since the last question.
+ */
+export function monitorGc(): void {
+  let stats: GcStats = { minor: 0, major: 0, maxPauseMs: 0, totalPauseMs: 0 };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) stats.major++;
+      else if (kind === constants.NODE_PERFORMANCE_GC_MINOR) stats.minor++;
+      stats.maxPauseMs = Math.max(stats.maxPauseMs, entry.duration);
+      stats.totalPauseMs += entry.duration;
+    }
+  }).observe({ entryTypes: ["gc"] });
+  process.on("message", (message: { type?: string }) => {
+    if (message.type !== "gc-stats") return;
+    process.send?.({ type: "gc-stats", stats });
+    stats = { minor: 0, major: 0, maxPauseMs: 0, totalPauseMs: 0 };
+  });
+}
