@@ -46,6 +46,8 @@ export interface Config {
   };
   /** How long a MongoDB operation may wait for a reachable server. */
   mongodbTimeoutMs: number;
+  /** Processes serving the ports (node:cluster); more than 1 needs MongoDB and Redis. */
+  workers: number;
   /** How long SIGTERM waits for in-flight calls. */
   shutdownGraceMs: number;
   /** Browser origins allowed on the REST API (/v1/): `["*"]` for any. */
@@ -179,6 +181,18 @@ function routeRules(env: Env): readonly RouteRule[] {
   }
 }
 
+/**
+ * Workers share nothing in memory, so more than one needs the shared stores:
+ * MongoDB for keys, Redis for exact pools and cache invalidation.
+ */
+function workers(env: Env): number {
+  const count = integer(env, "KEYWARD_WORKERS", 1, 1, 64);
+  if (count > 1 && (text(env, "MONGODB_URI") === null || text(env, "REDIS_URL") === null)) {
+    throw new ConfigError("KEYWARD_WORKERS", "more than 1 worker needs MONGODB_URI and REDIS_URL (workers share no memory)");
+  }
+  return count;
+}
+
 export function loadConfig(env: Env): Config {
   const mode = oneOf(env, "KEYWARD_ENV", ["development", "production"] as const, "development");
   const host = text(env, "KEYWARD_HOST") ?? "127.0.0.1";
@@ -223,6 +237,7 @@ export function loadConfig(env: Env): Config {
       maxStaleMs: integer(env, "KEYWARD_CACHE_MAX_STALE_MS", 300_000, 1, 86_400_000),
     },
     mongodbTimeoutMs: integer(env, "KEYWARD_MONGODB_TIMEOUT_MS", 2_000, 100, 60_000),
+    workers: workers(env),
     shutdownGraceMs: integer(env, "KEYWARD_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     corsOrigins: corsOrigins(env),
   };

@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 export function createLogger(level: string): Logger {
   return pino({
     level,
-    base: { service: "keyward" },
+    base: { service: "keyward", pid: process.pid },
     redact: {
       paths: [
         "key",

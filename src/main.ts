@@ -1,8 +1,10 @@
 /** Entry point: configuration from the environment, then wiring. Nothing else. */
+import cluster from "node:cluster";
 import { ConfigError, loadConfig } from "./config.js";
 import type { Config } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startKeyward } from "./service.js";
+import { superviseWorkers } from "./workers.js";
 
 let config: Config;
 try {
@@ -16,39 +18,48 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
-let keyward;
-try {
-  keyward = await startKeyward(config, logger);
-} catch (error) {
-  logger.fatal({ err: error }, "keyward could not start");
-  process.exit(1);
-}
-const running = keyward;
-
-if (config.env === "development") {
-  process.stdout.write(
-    [
-      "",
-      `keyward is running: RPC ${running.server.rpcUrl}  HTTP ${running.server.httpUrl}`,
-      "Create a first key (in another terminal):",
-      `  npm run cli -- create-key --organization acme --name "First key" --url ${running.server.rpcUrl}`,
-      "",
-    ].join("\n"),
-  );
+if (config.workers > 1 && cluster.isPrimary) {
+  superviseWorkers(config.workers, logger);
+} else {
+  await serve(config);
 }
 
-let stopping = false;
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "stopping: draining calls, flushing last_used_at");
-    running.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "unclean stop");
-        process.exit(1);
-      },
+async function serve(config: Config): Promise<void> {
+  let keyward;
+  try {
+    keyward = await startKeyward(config, logger);
+  } catch (error) {
+    logger.fatal({ err: error }, "keyward could not start");
+    process.exit(1);
+  }
+  const running = keyward;
+
+  // One banner, not one per worker.
+  if (config.env === "development" && (cluster.isPrimary || cluster.worker?.id === 1)) {
+    process.stdout.write(
+      [
+        "",
+        `keyward is running: RPC ${running.server.rpcUrl}  HTTP ${running.server.httpUrl}`,
+        "Create a first key (in another terminal):",
+        `  npm run cli -- create-key --organization acme --name "First key" --url ${running.server.rpcUrl}`,
+        "",
+      ].join("\n"),
     );
-  });
+  }
+
+  let stopping = false;
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, "stopping: draining calls, flushing last_used_at");
+      running.stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, "unclean stop");
+          process.exit(1);
+        },
+      );
+    });
+  }
 }

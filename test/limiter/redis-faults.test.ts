@@ -11,7 +11,8 @@ import { POOL_KEY_PREFIX } from "../../src/adapters/redis/redis-rate-limiter.js"
 import { startRedis } from "../setup/servers.js";
 import { eventually } from "../support/eventually.js";
 import type { RedisServer } from "../setup/servers.js";
-import { bearer, freezableProxy, metricValue, organizationWithPlan, startLoggedKeyward } from "./support.js";
+import { freezableProxy } from "../support/freezable-proxy.js";
+import { bearer, metricValue, organizationWithPlan, startLoggedKeyward } from "./support.js";
 import type { LoggedKeyward } from "./support.js";
 
 const HOUR = 3_600_000;

@@ -11,6 +11,8 @@ import type { Clients } from "./keyward.js";
 
 export interface Replica {
   child: ChildProcess;
+  /** The pid of each process that logged "keyward listening" (workers, or the one process). */
+  servingPids: number[];
   rpcUrl: string;
   httpUrl: string;
   clients: Clients;
@@ -23,8 +25,12 @@ process.once("exit", () => {
   for (const child of children) child.kill("SIGKILL");
 });
 
-/** Starts one service process on free ports; resolves once it logs where it listens. */
+/**
+ * Starts one service process on free ports; resolves once it (or each of its
+ * `KEYWARD_WORKERS` workers) logs where it listens.
+ */
 export function startReplica(env: Record<string, string>): Promise<Replica> {
+  const expected = Number(env.KEYWARD_WORKERS ?? "1");
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: REPO_ROOT,
     env: {
@@ -51,11 +57,14 @@ export function startReplica(env: Record<string, string>): Promise<Replica> {
   };
   return new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`replica exited with ${String(code)} before listening:\n${stderr}`)));
+    const servingPids: number[] = [];
     createInterface({ input: child.stdout! }).on("line", (line) => {
       if (!line.startsWith("{")) return;
-      const entry = JSON.parse(line) as { msg?: string; rpc?: string; http?: string };
+      const entry = JSON.parse(line) as { msg?: string; rpc?: string; http?: string; pid?: number };
       if (entry.msg === "keyward listening" && entry.rpc && entry.http) {
-        resolve({ child, rpcUrl: entry.rpc, httpUrl: entry.http, clients: clientsFor(entry.rpc, "grpc"), stop });
+        servingPids.push(entry.pid ?? 0);
+        if (servingPids.length < expected) return;
+        resolve({ child, servingPids, rpcUrl: entry.rpc, httpUrl: entry.http, clients: clientsFor(entry.rpc, "grpc"), stop });
       }
     });
   });

@@ -21,11 +21,13 @@ export async function connectMongo(
   defaultDatabase: string,
   timeoutMs = 2_000,
 ): Promise<MongoStores> {
-  // Fail fast on a dead server instead of queueing the hot path behind it:
-  // the verification cache answers what it can, the rest is UNAVAILABLE.
+  // Fail fast on a dead or hung server instead of holding the hot path
+  // behind it: every operation has a deadline (timeoutMS), the verification
+  // cache answers what it can, and the rest is UNAVAILABLE.
   const client = new MongoClient(uri, {
     serverSelectionTimeoutMS: timeoutMs,
     connectTimeoutMS: timeoutMs,
+    timeoutMS: timeoutMs,
   });
   await client.connect();
   const db = client.db(new URL(uri).pathname.slice(1) || defaultDatabase);
