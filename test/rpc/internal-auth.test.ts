@@ -45,3 +45,23 @@ describe("development on loopback", () => {
     }
   });
 });
+
+describe("the dashboard-facing HTTP port", () => {
+  it("never serves the RPC services", async () => {
+    for (const path of [
+      "/authn.v1.ApiKeyService/CreateApiKey",
+      "/authn.v1.OrganizationService/SuspendOrganization",
+      "/authn.v1.AuthService/Verify",
+    ]) {
+      const res = await fetch(`${service.keyward.server.httpUrl}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${TOKENS[0]}` },
+        body: JSON.stringify({ organizationId: "acme", name: "sneaky" }),
+      });
+      expect(res.status).toBe(404);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+    }
+    const { apiKeys } = service.clients("grpc", TOKENS[0]);
+    expect((await apiKeys.listApiKeys({ organizationId: "acme" })).apiKeys).toEqual([]);
+  });
+});
