@@ -9,6 +9,7 @@ import { grantsScope, keyState } from "../domain/api-key.js";
 import type { RawHeader } from "../domain/credentials.js";
 import { checkHeaders, readCredential } from "../domain/credentials.js";
 import { invalidArgument } from "../domain/errors.js";
+import { ID_PATTERN, SCOPE_PATTERN } from "../domain/validation.js";
 import { hashKey, parseKey } from "../domain/key-format.js";
 import type { OrganizationRecord } from "../domain/organization.js";
 import { defaultOrganization } from "../domain/organization.js";
@@ -45,8 +46,6 @@ export interface VerifierDeps {
   now: () => Date;
 }
 
-const SCOPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:\/*-]{0,99}$/;
-const WORKSPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const MAX_COST = 1_000_000;
 
 export class Verifier {
@@ -69,7 +68,7 @@ export class Verifier {
     if (workspace === "conflict") {
       return deny("WORKSPACE_FORBIDDEN", { detail: "x-workspace-id and workspace_id disagree" });
     }
-    if (workspace !== null && !WORKSPACE_PATTERN.test(workspace)) {
+    if (workspace !== null && !ID_PATTERN.test(workspace)) {
       return deny("WORKSPACE_FORBIDDEN");
     }
 

@@ -4,8 +4,10 @@
  */
 import { invalidArgument } from "./errors.js";
 
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-const SCOPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:\/*-]{0,99}$/;
+/** Organization, workspace and key ids. */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** Scopes: free strings, but safe in a header value (no quotes, spaces or CR/LF). */
+export const SCOPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:\/*-]{0,99}$/;
 const METADATA_KEY_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
 
 export const NAME_MAX_LENGTH = 200;
