@@ -72,7 +72,8 @@ func (OrganizationStatus) EnumDescriptor() ([]byte, []int) {
 	return file_authn_v1_organization_proto_rawDescGZIP(), []int{0}
 }
 
-// RateLimitPlan: at most `limit` units per sliding `window`.
+// RateLimitPlan: a burst of up to `limit` units, refilling at `limit` per
+// `window` (GCRA).
 type RateLimitPlan struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Limit         uint32                 `protobuf:"varint,1,opt,name=limit,proto3" json:"limit,omitempty"`
