@@ -3,7 +3,7 @@
 export type Mode = "live" | "test";
 export type KeyKind = "standard" | "master";
 
-/** At most `limit` units per sliding window of `windowMs`. */
+/** A burst of up to `limit` units, refilling at `limit` per `windowMs` (GCRA). */
 export interface RateLimitPlan {
   limit: number;
   windowMs: number;
