@@ -10,7 +10,7 @@ import { freezableProxy } from "../support/freezable-proxy.js";
 import type { FreezableProxy } from "../support/freezable-proxy.js";
 import { startTestKeyward } from "../support/keyward.js";
 import type { TestKeyward } from "../support/keyward.js";
-import { bearer, newKey, newOrganization } from "../verify/fixtures.js";
+import { bearer, newKey, newOrganization } from "../support/fixtures.js";
 
 let proxy: FreezableProxy;
 let service: TestKeyward;

@@ -12,7 +12,7 @@ import { VerifyCode } from "../../gen/authn/v1/auth_pb.js";
 import { eventually } from "../support/eventually.js";
 import { startReplicas } from "../support/replicas.js";
 import type { Replica } from "../support/replicas.js";
-import { bearer, newKey, newOrganization } from "../verify/fixtures.js";
+import { bearer, newKey, newOrganization } from "../support/fixtures.js";
 
 let a: Replica;
 let b: Replica;

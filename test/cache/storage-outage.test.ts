@@ -12,8 +12,8 @@ import type { FerretDbServer } from "../setup/servers.js";
 import { eventually } from "../support/eventually.js";
 import { startTestKeyward } from "../support/keyward.js";
 import type { TestKeyward } from "../support/keyward.js";
-import { metricValue } from "../limiter/support.js";
-import { bearer, newKey, newOrganization } from "../verify/fixtures.js";
+import { metricValue } from "../support/metrics.js";
+import { bearer, newKey, newOrganization } from "../support/fixtures.js";
 
 let mongo: FerretDbServer;
 let service: TestKeyward;

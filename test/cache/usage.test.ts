@@ -2,7 +2,7 @@
 import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openMongo, startTestKeyward } from "../support/keyward.js";
-import { bearer, newKey, newOrganization } from "../verify/fixtures.js";
+import { bearer, newKey, newOrganization } from "../support/fixtures.js";
 
 let mongo: MongoClient;
 beforeAll(async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { VerifyCode } from "../../gen/authn/v1/auth_pb.js";
 import { openMongo } from "../support/keyward.js";
 import { startReplica } from "../support/replicas.js";
-import { bearer, newKey, newOrganization } from "../verify/fixtures.js";
+import { bearer, newKey, newOrganization } from "../support/fixtures.js";
 
 let mongo: MongoClient;
 beforeAll(async () => {

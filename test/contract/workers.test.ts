@@ -9,7 +9,7 @@ import { eventually } from "../support/eventually.js";
 import { clientsFor } from "../support/keyward.js";
 import { startReplica } from "../support/replicas.js";
 import type { Replica } from "../support/replicas.js";
-import { bearer, newKey, newOrganization } from "../verify/fixtures.js";
+import { bearer, newKey, newOrganization } from "../support/fixtures.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
 
 let service: Replica;

@@ -12,8 +12,11 @@ import { startRedis } from "../setup/servers.js";
 import { eventually } from "../support/eventually.js";
 import type { RedisServer } from "../setup/servers.js";
 import { freezableProxy } from "../support/freezable-proxy.js";
-import { bearer, metricValue, organizationWithPlan, startLoggedKeyward } from "./support.js";
-import type { LoggedKeyward } from "./support.js";
+import { startTestKeyward } from "../support/keyward.js";
+import type { Clients, LogLine } from "../support/keyward.js";
+import type { Keyward } from "../../src/service.js";
+import { metricValue } from "../support/metrics.js";
+import { bearer, organizationWithPlan } from "./support.js";
 
 const HOUR = 3_600_000;
 const FALLBACKS = "keyward_rate_limiter_fallback_total";
@@ -30,10 +33,11 @@ async function privateRedis(port?: number): Promise<RedisServer> {
   return server;
 }
 
-async function service(env: Record<string, string>): Promise<LoggedKeyward> {
-  const started = await startLoggedKeyward(env);
+/** The real service on MongoDB with its log lines kept, stopped after the test. */
+async function service(env: Record<string, string>): Promise<{ keyward: Keyward; clients: Clients; logs: LogLine[] }> {
+  const started = await startTestKeyward({ env, captureLogs: true });
   cleanups.push(() => started.stop());
-  return started;
+  return { keyward: started.keyward, clients: started.clients("grpc"), logs: started.logs };
 }
 
 /** Whether Redis holds the pool, i.e. decided it. */
@@ -46,7 +50,6 @@ async function poolOnRedis(url: string, organizationId: string): Promise<boolean
   }
 }
 
-/** Repeats `attempt` every 50 ms until it returns true; fails after `bound` tries. */
 
 describe("Redis outage, fail-open (default)", () => {
   it("answers from the in-process limiter, counts and logs it, and goes back to Redis once it returns", async () => {

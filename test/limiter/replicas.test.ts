@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { VerifyCode } from "../../gen/authn/v1/auth_pb.js";
 import { startReplicas } from "../support/replicas.js";
 import type { Replica } from "../support/replicas.js";
-import { bearer, metricValue, organizationWithPlan } from "./support.js";
+import { metricValue } from "../support/metrics.js";
+import { bearer, organizationWithPlan } from "./support.js";
 
 const REPLICAS = 3;
 let replicas: Replica[] = [];

@@ -12,6 +12,7 @@ import {
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
 import { MongoClient } from "mongodb";
+import { pino } from "pino";
 import { inject } from "vitest";
 import { ApiKeyService } from "../../gen/authn/v1/api_key_pb.js";
 import { AuthService } from "../../gen/authn/v1/auth_pb.js";
@@ -30,8 +31,17 @@ export interface Clients {
   organizations: Client<typeof OrganizationService>;
 }
 
+/** One parsed log line of the service. */
+export interface LogLine {
+  level: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
 export interface TestKeyward {
   keyward: Keyward;
+  /** Every log line so far, parsed (with `captureLogs`; else empty). */
+  logs: LogLine[];
   /** The MongoDB database this instance uses (null: embedded store). */
   database: string | null;
   clients(protocol: Protocol, token?: string): Clients;
@@ -43,6 +53,8 @@ export interface TestKeywardOptions {
   env?: Record<string, string>;
   /** Use the embedded in-memory store instead of MongoDB. */
   embedded?: boolean;
+  /** Keep the service's info-and-above log lines in `logs`. */
+  captureLogs?: boolean;
 }
 
 export async function startTestKeyward(options: TestKeywardOptions = {}): Promise<TestKeyward> {
@@ -56,9 +68,16 @@ export async function startTestKeyward(options: TestKeywardOptions = {}): Promis
     ...options.env,
   };
   const config = loadConfig(env);
-  const keyward = await startKeyward(config, createLogger(config.logLevel));
+  const logs: LogLine[] = [];
+  const logger = options.captureLogs
+    ? pino({ level: "info", formatters: { level: (level) => ({ level }) } }, {
+        write: (line: string) => void logs.push(JSON.parse(line) as LogLine),
+      })
+    : createLogger(config.logLevel);
+  const keyward = await startKeyward(config, logger);
   return {
     keyward,
+    logs,
     database,
     clients: (protocol, token) => clientsFor(keyward.server.rpcUrl, protocol, token),
     stop: () => keyward.stop(),

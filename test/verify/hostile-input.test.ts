@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VerifyCode } from "../../gen/authn/v1/auth_pb.js";
 import { startTestKeyward } from "../support/keyward.js";
 import type { Clients, TestKeyward } from "../support/keyward.js";
-import { bearer, newKey, newOrganization } from "./fixtures.js";
+import { bearer, newKey, newOrganization } from "../support/fixtures.js";
 
 let service: TestKeyward;
 let clients: Clients;

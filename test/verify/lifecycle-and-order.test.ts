@@ -12,7 +12,7 @@ import { KeyKind, Mode } from "../../gen/authn/v1/common_pb.js";
 import { generateKey } from "../../src/domain/key-format.js";
 import { openMongo, startTestKeyward } from "../support/keyward.js";
 import type { Clients, TestKeyward } from "../support/keyward.js";
-import { bearer, disable, newKey, newOrganization, problem, sent } from "./fixtures.js";
+import { bearer, disable, newKey, newOrganization, problem, sent } from "../support/fixtures.js";
 
 let service: TestKeyward;
 let mongo: MongoClient;

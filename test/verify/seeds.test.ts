@@ -8,7 +8,7 @@ import { Principal, VerifyCode } from "../../gen/authn/v1/auth_pb.js";
 import { KeyKind, Mode } from "../../gen/authn/v1/common_pb.js";
 import { startTestKeyward } from "../support/keyward.js";
 import type { Clients, Protocol, TestKeyward } from "../support/keyward.js";
-import { bearer, header, newKey, newOrganization, observable, problem, sent } from "./fixtures.js";
+import { bearer, header, newKey, newOrganization, observable, problem, sent } from "../support/fixtures.js";
 
 let service: TestKeyward;
 beforeAll(async () => {

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Principal, VerifyCode } from "../../gen/authn/v1/auth_pb.js";
 import { startTestKeyward } from "../support/keyward.js";
 import type { TestKeyward } from "../support/keyward.js";
-import { bearer, newKey, newOrganization } from "./fixtures.js";
+import { bearer, newKey, newOrganization } from "../support/fixtures.js";
 
 const SECRET = "a-very-long-shared-secret-of-the-identity-provider";
 const encoder = new TextEncoder();

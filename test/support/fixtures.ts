@@ -6,7 +6,7 @@ import type { VerifyResponse } from "../../gen/authn/v1/auth_pb.js";
 import { VerifyCode } from "../../gen/authn/v1/auth_pb.js";
 import { KeyKind, Mode } from "../../gen/authn/v1/common_pb.js";
 import { OrganizationSchema } from "../../gen/authn/v1/organization_pb.js";
-import type { Clients } from "../support/keyward.js";
+import type { Clients } from "./keyward.js";
 
 export interface Header {
   name: string;
