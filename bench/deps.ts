@@ -4,23 +4,9 @@
  * `apt-get update` runs only when the package cannot be found without it.
  */
 import { execFileSync } from "node:child_process";
-import { accessSync, constants } from "node:fs";
-import { delimiter, join } from "node:path";
-import { FERRETDB_BIN } from "../test/setup/servers.js";
+import { join } from "node:path";
+import { FERRETDB_BIN, findOnPath, isExecutable } from "../test/setup/servers.js";
 import { REPO_ROOT } from "./processes.js";
-
-function onPath(command: string): boolean {
-  return (process.env.PATH ?? "").split(delimiter).some((dir) => dir !== "" && executable(join(dir, command)));
-}
-
-function executable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function asRoot(args: string[]): void {
   const root = process.getuid?.() === 0;
@@ -40,12 +26,12 @@ function aptInstall(pkg: string): void {
 }
 
 export function ensureDependencies(log: (line: string) => void): void {
-  if (!onPath("h2load")) {
+  if (!findOnPath("h2load")) {
     log("h2load missing: apt-get install nghttp2-client");
     aptInstall("nghttp2-client");
-    if (!onPath("h2load")) throw new Error("h2load is still not on PATH after installing nghttp2-client");
+    if (!findOnPath("h2load")) throw new Error("h2load is still not on PATH after installing nghttp2-client");
   }
-  if (!onPath("redis-server") || !executable(FERRETDB_BIN)) {
+  if (!findOnPath("redis-server") || !isExecutable(FERRETDB_BIN)) {
     log("redis-server or FerretDB missing: running scripts/test-deps.sh");
     execFileSync("bash", [join(REPO_ROOT, "scripts/test-deps.sh")], { stdio: ["ignore", "inherit", "inherit"] });
   }

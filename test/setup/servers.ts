@@ -316,7 +316,7 @@ async function pingMongo(uri: string, port: number, pid: number | undefined): Pr
 
 // ---------------------------------------------------------------------------
 
-function isExecutable(file: string): boolean {
+export function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;
@@ -325,7 +325,7 @@ function isExecutable(file: string): boolean {
   }
 }
 
-function findOnPath(cmd: string): string | undefined {
+export function findOnPath(cmd: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (dir === '') continue;
     const file = join(dir, cmd);
