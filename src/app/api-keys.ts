@@ -11,6 +11,7 @@ import {
   checkMetadata,
   checkName,
   checkScopes,
+  UUID_PATTERN,
 } from "../domain/validation.js";
 import type { KeyChanges, KeyStore } from "../ports/key-store.js";
 import type { ChangeNotifier } from "../ports/change-notifier.js";
@@ -225,7 +226,6 @@ export function checkPlan(field: string, plan: RateLimitPlan): RateLimitPlan {
   return { limit: plan.limit, windowMs: plan.windowMs };
 }
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function encodePageToken(lastId: string): string {
   return Buffer.from(lastId, "utf8").toString("base64url");

@@ -90,7 +90,8 @@ export class Verifier {
       return deny("INVALID_CREDENTIALS");
     }
     const key = found.record;
-    const state = keyState(key, found.matched, this.deps.now());
+    const now = this.deps.now();
+    const state = keyState(key, found.matched, now);
     if (state === "revoked") return deny("KEY_REVOKED");
     if (state === "expired") return deny("KEY_EXPIRED");
     if (state === "disabled") return deny("KEY_DISABLED");
@@ -116,17 +117,12 @@ export class Verifier {
       return deny("INSUFFICIENT_SCOPE", { caller, scope: requiredScope });
     }
 
-    const plan = key.rateLimit ?? organization.rateLimit ?? this.deps.defaultPlan;
     // Per-key overrides get a pool of their own; everyone else shares the organization's.
-    const pool = key.rateLimit
-      ? `key:${key.id}`
-      : `org:${key.organizationId}:${key.mode}`;
-    const decision = await this.deps.limiter.consume(pool, plan, cost);
-    const { allowed, ...rateLimit } = decision;
-    if (!allowed) return deny("RATE_LIMITED", { caller, rateLimit });
-
-    this.deps.usage.recordUse(key.id, this.deps.now());
-    return allow(caller, rateLimit);
+    const verdict = key.rateLimit
+      ? await this.charge(caller, `key:${key.id}`, key.rateLimit, cost)
+      : await this.charge(caller, `org:${key.organizationId}:${key.mode}`, organization.rateLimit, cost);
+    if (verdict.allowed) this.deps.usage.recordUse(key.id, now);
+    return verdict;
   }
 
   private async verifyUser(
@@ -153,14 +149,16 @@ export class Verifier {
       unscoped: true,
       workspaceId: workspace ?? "",
     };
-    const plan = organization.rateLimit ?? this.deps.defaultPlan;
-    const { allowed, ...rateLimit } = await this.deps.limiter.consume(
-      `org:${user.organizationId}:live`,
-      plan,
-      cost,
-    );
-    if (!allowed) return deny("RATE_LIMITED", { caller, rateLimit });
-    return allow(caller, rateLimit);
+    return this.charge(caller, `org:${user.organizationId}:live`, organization.rateLimit, cost);
+  }
+
+  /**
+   * The last check: charge `cost` to the pool (under `plan`, else the
+   * default plan); RATE_LIMITED when it does not fit.
+   */
+  private async charge(caller: Caller, pool: string, plan: RateLimitPlan | null, cost: number): Promise<Verdict> {
+    const { allowed, ...rateLimit } = await this.deps.limiter.consume(pool, plan ?? this.deps.defaultPlan, cost);
+    return allowed ? allow(caller, rateLimit) : deny("RATE_LIMITED", { caller, rateLimit });
   }
 
   private requiredScope(input: VerifyInput): string | null {

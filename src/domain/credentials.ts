@@ -4,6 +4,7 @@
  * header repeated with the same value counts once; two different credentials
  * are ambiguous and never resolved by picking one.
  */
+import { UUID_PATTERN } from "./validation.js";
 import type { VerifyCode } from "./verdict.js";
 
 export interface RawHeader {
@@ -28,7 +29,6 @@ export type CredentialResult =
   | { ok: true; credential: Credential }
   | { ok: false; code: Exclude<VerifyCode, "OK">; detail?: string };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BEARER = /^bearer[ \t]+(\S+)$/i;
 
 /**
@@ -88,7 +88,7 @@ export function readCredential(headers: readonly RawHeader[]): CredentialResult 
     if (key === null) {
       return { ok: false, code: "MISSING_CREDENTIALS", detail: "Header x-api-key not found" };
     }
-    if (senderId === null || senderId === "ambiguous" || !UUID.test(senderId)) {
+    if (senderId === null || senderId === "ambiguous" || !UUID_PATTERN.test(senderId)) {
       return { ok: false, code: "INVALID_SENDER_ID" };
     }
     return { ok: true, credential: { type: "api_key", key, senderId: senderId.toLowerCase(), workspaceHeader } };

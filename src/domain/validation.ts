@@ -6,6 +6,8 @@ import { invalidArgument } from "./errors.js";
 
 /** Organization, workspace and key ids. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** A UUID in any case (sender ids, key ids). */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Scopes: free strings, but safe in a header value (no quotes, spaces or CR/LF). */
 export const SCOPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:\/*-]{0,99}$/;
 const METADATA_KEY_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
