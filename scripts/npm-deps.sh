@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the npm packages when node_modules is missing or older than
-# package-lock.json; used by `npm start` and `npm test`.
+# package-lock.json; used by scripts/node.sh (start, cli, bench) and `npm test`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -10,31 +10,13 @@ die() { printf 'npm-deps: error: %s\n' "$*" >&2; exit 1; }
 # npm writes node_modules/.package-lock.json on every install; an older one
 # means package-lock.json changed since.
 if [ -f node_modules/.package-lock.json ] && [ ! package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "node_modules up to date"
-  exit 0
+  exit 0  # up to date: say nothing, so `npm run cli` prints only its answer
 fi
 
 say "running npm ci"
-ci_log=$(mktemp)
-trap 'rm -f "$ci_log"' EXIT
-if npm ci --no-audit --no-fund --loglevel=error 2>"$ci_log" >&2; then
-  :
-elif grep -q 'EUSAGE' "$ci_log"; then
-  # Seen here: the registry mirror lacks other platforms' optional binaries
-  # (e.g. @rollup/rollup-android-*, @bufbuild/buf-darwin-*) of the newest
-  # versions, so npm install leaves them out of package-lock.json and npm ci
-  # then rejects that lock as out of sync. npm install accepts the same lock
-  # and installs the same versions.
-  say "npm ci rejected package-lock.json (see comment in this script); running npm install"
-  lock_before=$(sha256sum package-lock.json)
-  npm install --no-audit --no-fund --loglevel=error >&2
-  if [ "$(sha256sum package-lock.json)" != "$lock_before" ]; then
-    if [ -n "${CI:-}" ]; then die "npm install changed package-lock.json: commit an updated lock"; fi
-    say "warning: npm install changed package-lock.json"
-  fi
-else
-  cat "$ci_log" >&2
-  die "npm ci failed"
-fi
+# npm ci installs exactly the committed lock and fails when package.json and
+# package-lock.json disagree: an out-of-date lock stops the run here, loudly.
+# (test/contract/lockfile.test.ts says so too, before a commit does.)
+npm ci --no-audit --no-fund --loglevel=error >&2 || die "npm ci failed: if it says the lock is out of sync, run npm install and commit package-lock.json"
 # npm writes the lock and this file within milliseconds; make the order certain.
 touch node_modules/.package-lock.json

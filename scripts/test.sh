@@ -6,12 +6,13 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/test-deps.sh
+. scripts/runtime.sh   # vitest, and every server it starts, on Node 24
 
 report=.cache/vitest-report.json
 mkdir -p .cache
 rm -f "$report"
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
 if [ -f "$report" ]; then
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));

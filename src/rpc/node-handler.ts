@@ -33,7 +33,7 @@ export function rpcNodeHandler(options: RpcHandlerOptions) {
   return (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void => {
     const handler = handlers.get((req.url ?? "").split("?", 2)[0] ?? "");
     if (!handler) {
-      res.writeHead(404);
+      res.statusCode = 404;
       res.end();
       return;
     }
