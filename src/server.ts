@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import type { Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { httpApp } from "./rest/http-app.js";
+import { framingErrorResponse } from "./rest/problem.js";
 import type { HttpDeps } from "./rest/http-app.js";
 import { errorMappingInterceptor } from "./rpc/error-mapping.js";
 import { HealthStatus } from "./rpc/health-service.js";
@@ -69,6 +70,10 @@ export async function startServer(deps: ServerDeps, options: ListenOptions): Pro
     { maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 },
     (req, res) => void handle(req, res),
   );
+  httpServer.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (socket.writable && !socket.writableEnded) socket.end(framingErrorResponse(error));
+    else socket.destroy();
+  });
 
   await Promise.all([
     listen(rpcServer, options.host, options.rpcPort),

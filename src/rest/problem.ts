@@ -82,3 +82,28 @@ export function toRestProblem(error: unknown, logger: Logger): RestProblem {
   logger.error({ err: error }, "rest handler failed");
   return new RestProblem(500, "internal", "internal error");
 }
+
+/** Node's parser errors that are a client's fault, as the status to answer. */
+const FRAMING_STATUSES: Readonly<Record<string, number>> = {
+  HPE_HEADER_OVERFLOW: 431,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+  HPE_HEADERS_TIMEOUT: 408,
+};
+
+/**
+ * The raw HTTP answer to a request Node's parser refused (malformed framing,
+ * too many or too large headers, a request that took too long): a
+ * problem+json like every other error, then the connection closes.
+ */
+export function framingErrorResponse(error: NodeJS.ErrnoException): string {
+  const status = FRAMING_STATUSES[error.code ?? ""] ?? 400;
+  const detail =
+    status === 431 ? "request headers too large or too many (at most 1000)"
+    : status === 408 ? "request took too long to arrive"
+    : "malformed HTTP request";
+  const body = JSON.stringify(new RestProblem(status, status === 400 ? "bad_request" : status === 431 ? "headers_too_large" : "request_timeout", detail).body);
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\n` +
+    `content-type: ${PROBLEM_JSON}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
+  );
+}

@@ -194,7 +194,7 @@ describe("authentication of /v1/api-keys", () => {
     expect(suspended.body.code).toBe("organization_suspended");
   });
 
-  it("answers thousands of headers with 400 (Verify's limit is 1000) and oversized headers with 431", async () => {
+  it("answers up to 1000 headers, more with a 431 problem, and oversized headers with 431", async () => {
     const org = await organizationWithKeys();
     const junk = (count: number) => Array.from({ length: count }, (_, i) => `h${i}: 1\r\n`).join("");
     const port = service.keyward.server.httpPort;
@@ -204,11 +204,12 @@ describe("authentication of /v1/api-keys", () => {
     const fine = await request(key + junk(900));
     expect(fine.status).toBe(200);
     expect(JSON.parse(fine.body)).toHaveLength(5);
+    // Node refuses more than 1000 headers before any of our code runs.
     for (const many of [key + junk(1500), junk(1500) + key]) {
       const reply = await request(many);
-      expect(reply.status).toBe(400);
+      expect(reply.status).toBe(431);
       expect(reply.headers["content-type"]).toBe(problemType);
-      expect(JSON.parse(reply.body)).toMatchObject({ status: 400, detail: "headers: at most 1000 headers", code: "invalid_argument" });
+      expect(JSON.parse(reply.body)).toMatchObject({ status: 431, code: "headers_too_large" });
     }
 
     const huge = await rawRequest(baseUrl, "GET", "/v1/api-keys", { authorization: `Bearer ${"a".repeat(20_000)}` });
