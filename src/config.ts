@@ -55,13 +55,23 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  override readonly name = "ConfigError";
+  override readonly name: string = "ConfigError";
   constructor(
     readonly variable: string,
     problem: string,
+    options?: ErrorOptions,
   ) {
-    super(`${variable}: ${problem}`);
+    super(`${variable}: ${problem}`, options);
   }
+}
+
+/**
+ * The service could not start for a reason outside its configuration's
+ * syntax (a port in use, a database that does not answer); names the
+ * variable to look at.
+ */
+export class StartupError extends ConfigError {
+  override readonly name = "StartupError";
 }
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -181,6 +191,31 @@ function routeRules(env: Env): readonly RouteRule[] {
   }
 }
 
+/** Shortest service token accepted in development, and in production. */
+export const MIN_TOKEN_LENGTH = { development: 16, production: 32 } as const;
+
+/**
+ * Tokens that stand in examples and compose files: production refuses them,
+ * whatever their length, since anyone who read the example knows them.
+ */
+const PLACEHOLDER_TOKEN = /change-?me|placeholder|example|replace-?with|your-?token/i;
+
+function checkTokens(tokens: readonly string[], mode: Environment): void {
+  const min = MIN_TOKEN_LENGTH[mode];
+  if (tokens.some((t) => t.length < min)) {
+    throw new ConfigError("KEYWARD_INTERNAL_TOKENS", `each token must be at least ${min} characters in ${mode}`);
+  }
+  if (mode === "production" && tokens.length === 0) {
+    throw new ConfigError("KEYWARD_INTERNAL_TOKENS", "required in production (comma-separated service tokens)");
+  }
+  if (mode === "production" && tokens.some((t) => PLACEHOLDER_TOKEN.test(t))) {
+    throw new ConfigError(
+      "KEYWARD_INTERNAL_TOKENS",
+      "holds a placeholder token from an example; generate one, e.g. openssl rand -base64 48",
+    );
+  }
+}
+
 /**
  * Workers share nothing in memory, so more than one needs the shared stores:
  * MongoDB for keys, Redis for exact pools and cache invalidation.
@@ -200,11 +235,9 @@ export function loadConfig(env: Env): Config {
     .split(",")
     .map((t) => t.trim())
     .filter((t) => t !== "");
-  if (tokens.some((t) => t.length < 16)) {
-    throw new ConfigError("KEYWARD_INTERNAL_TOKENS", "each token must be at least 16 characters");
-  }
-  if (tokens.length === 0 && mode === "production") {
-    throw new ConfigError("KEYWARD_INTERNAL_TOKENS", "required in production (comma-separated service tokens)");
+  checkTokens(tokens, mode);
+  if (mode === "production" && text(env, "MONGODB_URI") === null) {
+    throw new ConfigError("MONGODB_URI", "required in production: the embedded store keeps keys in memory only (development)");
   }
   if (tokens.length === 0 && !LOOPBACK.test(host)) {
     throw new ConfigError("KEYWARD_INTERNAL_TOKENS", `required when listening on ${host} (not loopback)`);
@@ -214,11 +247,16 @@ export function loadConfig(env: Env): Config {
   if (!defaultRateLimit) {
     throw new ConfigError("KEYWARD_RATE_LIMIT_DEFAULT", `must be <limit>/<duration> like 100/1s or 6000/1m, got "${rateLimitRaw}"`);
   }
+  const rpcPort = integer(env, "KEYWARD_RPC_PORT", 50051, 0, 65535);
+  const httpPort = integer(env, "KEYWARD_HTTP_PORT", 8080, 0, 65535);
+  if (rpcPort !== 0 && rpcPort === httpPort) {
+    throw new ConfigError("KEYWARD_HTTP_PORT", `must differ from KEYWARD_RPC_PORT (both ${rpcPort})`);
+  }
   return {
     env: mode,
     host,
-    rpcPort: integer(env, "KEYWARD_RPC_PORT", 50051, 0, 65535),
-    httpPort: integer(env, "KEYWARD_HTTP_PORT", 8080, 0, 65535),
+    rpcPort,
+    httpPort,
     internalTokens: tokens,
     mongodbUri: url(env, "MONGODB_URI", ["mongodb:", "mongodb+srv:"]),
     mongodbDatabase: text(env, "KEYWARD_MONGODB_DATABASE") ?? "keyward",

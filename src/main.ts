@@ -1,6 +1,7 @@
 /** Entry point: configuration from the environment, then wiring. Nothing else. */
 import cluster from "node:cluster";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig, StartupError } from "./config.js";
+import { unknownVariableWarnings } from "./config-variables.js";
 import type { Config } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startKeyward } from "./service.js";
@@ -18,6 +19,9 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
+if (cluster.isPrimary) {
+  for (const warning of unknownVariableWarnings(process.env)) logger.warn(warning);
+}
 if (config.workers > 1 && cluster.isPrimary) {
   superviseWorkers(config.workers, logger);
 } else {
@@ -29,6 +33,11 @@ async function serve(config: Config): Promise<void> {
   try {
     keyward = await startKeyward(config, logger);
   } catch (error) {
+    const reason = startupFailure(error, config);
+    if (reason) {
+      process.stderr.write(`keyward: cannot start: ${reason}\n`);
+      process.exit(2);
+    }
     logger.fatal({ err: error }, "keyward could not start");
     process.exit(1);
   }
@@ -62,4 +71,19 @@ async function serve(config: Config): Promise<void> {
       );
     });
   }
+}
+
+/** One line for the start-up failures an operator can fix; null for a bug. */
+function startupFailure(error: unknown, config: Config): string | null {
+  if (error instanceof StartupError) return error.message;
+  const failure = error as NodeJS.ErrnoException & { port?: number };
+  if (failure.code === "EADDRINUSE" || failure.code === "EACCES" || failure.code === "EADDRNOTAVAIL") {
+    const variable = failure.port === config.httpPort ? "KEYWARD_HTTP_PORT" : "KEYWARD_RPC_PORT";
+    const problem =
+      failure.code === "EADDRINUSE" ? "is in use"
+      : failure.code === "EACCES" ? "needs privileges this process lacks"
+      : "is not an address of this machine (KEYWARD_HOST)";
+    return `${variable}: ${config.host}:${failure.port ?? "?"} ${problem}`;
+  }
+  return null;
 }

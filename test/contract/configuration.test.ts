@@ -1,26 +1,7 @@
 /** Start-up configuration: a bad value stops the real process with one clear line. */
-import { execFile } from "node:child_process";
-import path from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
-
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, "../..");
-
-async function startWith(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
-  try {
-    await run(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? "", ...env },
-      timeout: 15_000,
-    });
-    return { code: 0, stderr: "" };
-  } catch (error) {
-    const failure = error as { code: number; stderr: string };
-    return { code: failure.code, stderr: failure.stderr };
-  }
-}
+import { runUntilExit } from "../support/replicas.js";
 
 describe("configuration", () => {
   it("has working embedded defaults", () => {
@@ -41,6 +22,7 @@ describe("configuration", () => {
     [{ KEYWARD_HTTP_PORT: "70000" }, "KEYWARD_HTTP_PORT"],
     [{ KEYWARD_ENV: "staging" }, "KEYWARD_ENV"],
     [{ KEYWARD_ENV: "production" }, "KEYWARD_INTERNAL_TOKENS"],
+    [{ KEYWARD_RPC_PORT: "9000", KEYWARD_HTTP_PORT: "9000" }, "KEYWARD_HTTP_PORT"],
     [{ KEYWARD_HOST: "0.0.0.0" }, "KEYWARD_INTERNAL_TOKENS"],
     [{ KEYWARD_INTERNAL_TOKENS: "short" }, "KEYWARD_INTERNAL_TOKENS"],
     [{ MONGODB_URI: "postgres://x" }, "MONGODB_URI"],
@@ -52,7 +34,7 @@ describe("configuration", () => {
   });
 
   it("stops the real process with one line naming the variable, never echoing a secret", async () => {
-    const result = await startWith({ KEYWARD_ENV: "production", KEYWARD_JWT_SECRET: "s3cr3t-value" });
+    const result = await runUntilExit({ KEYWARD_ENV: "production", KEYWARD_JWT_SECRET: "s3cr3t-value" });
     expect(result.code).toBe(2);
     const lines = result.stderr.trim().split("\n");
     expect(lines).toHaveLength(1);

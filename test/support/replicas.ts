@@ -2,7 +2,8 @@
  * Real service processes (`node --import tsx src/main.ts`) for tests of what
  * crosses replicas: shared Redis pools, pub/sub invalidation.
  */
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import type { ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { REPO_ROOT } from "../setup/servers.js";
@@ -11,6 +12,8 @@ import type { Clients } from "./keyward.js";
 
 export interface Replica {
   child: ChildProcess;
+  /** Every JSON log line the process printed so far. */
+  logs: Array<Record<string, unknown>>;
   /** The pid of each process that logged "keyward listening" (workers, or the one process). */
   servingPids: number[];
   rpcUrl: string;
@@ -25,13 +28,18 @@ process.once("exit", () => {
   for (const child of children) child.kill("SIGKILL");
 });
 
+export interface ReplicaOptions {
+  /** The command line after `node`; default: the TypeScript sources through tsx. */
+  args?: readonly string[];
+}
+
 /**
  * Starts one service process on free ports; resolves once it (or each of its
  * `KEYWARD_WORKERS` workers) logs where it listens.
  */
-export function startReplica(env: Record<string, string>): Promise<Replica> {
+export function startReplica(env: Record<string, string>, options: ReplicaOptions = {}): Promise<Replica> {
   const expected = Number(env.KEYWARD_WORKERS ?? "1");
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, options.args ?? ["--import", "tsx", "src/main.ts"], {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? "",
@@ -58,13 +66,15 @@ export function startReplica(env: Record<string, string>): Promise<Replica> {
   return new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`replica exited with ${String(code)} before listening:\n${stderr}`)));
     const servingPids: number[] = [];
+    const logs: Array<Record<string, unknown>> = [];
     createInterface({ input: child.stdout! }).on("line", (line) => {
       if (!line.startsWith("{")) return;
       const entry = JSON.parse(line) as { msg?: string; rpc?: string; http?: string; pid?: number };
+      logs.push(entry);
       if (entry.msg === "keyward listening" && entry.rpc && entry.http) {
         servingPids.push(entry.pid ?? 0);
         if (servingPids.length < expected) return;
-        resolve({ child, servingPids, rpcUrl: entry.rpc, httpUrl: entry.http, clients: clientsFor(entry.rpc, "grpc"), stop });
+        resolve({ child, logs, servingPids, rpcUrl: entry.rpc, httpUrl: entry.http, clients: clientsFor(entry.rpc, "grpc"), stop });
       }
     });
   });
@@ -80,4 +90,22 @@ export async function startReplicas(count: number, env: Record<string, string>):
     throw failed.reason;
   }
   return replicas;
+}
+
+/**
+ * Runs the service process, expecting it to stop by itself (a refused
+ * configuration, a failed start); answers its exit code and stderr.
+ */
+export async function runUntilExit(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+  try {
+    await promisify(execFile)(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? "", KEYWARD_LOG_LEVEL: "warn", ...env },
+      timeout: 15_000,
+    });
+    return { code: 0, stderr: "" };
+  } catch (error) {
+    const failure = error as { code: number; stderr: string };
+    return { code: failure.code, stderr: failure.stderr };
+  }
 }
