@@ -20,16 +20,24 @@ as_root() {
   fi
 }
 
-# --- redis-server (Debian package) -------------------------------------------
-if command -v redis-server >/dev/null 2>&1; then
-  say "redis-server: present ($(redis-server --version | awk '{print $3}'))"
+# --- Debian packages: redis-server, docker-compose (validates the compose file)
+# Each is installed only when its command is missing.
+debian=(redis-server:redis-server docker-compose:docker-compose)  # command:package
+missing=()
+for pair in "${debian[@]}"; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  say "debian packages: present (redis-server $(redis-server --version | awk '{print $3}'), docker-compose)"
 else
-  say "redis-server: installing with apt-get"
+  say "debian packages: installing ${missing[*]} with apt-get"
   # The package lists are empty on a fresh image, so update only on this path.
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends redis-server >/dev/null
-  command -v redis-server >/dev/null 2>&1 || die "redis-server still not on PATH after apt-get install"
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  for pair in "${debian[@]}"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || die "${pair%%:*} still not on PATH after apt-get install"
+  done
 fi
 
 # --- FerretDB (MongoDB wire protocol over SQLite), unless a real MongoDB is given
