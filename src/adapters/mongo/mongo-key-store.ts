@@ -4,8 +4,7 @@ import { AppError } from "../../domain/errors.js";
 import type { KeyChanges, KeyListQuery, KeyStore, UpdateConditions } from "../../ports/key-store.js";
 import { fromKeyDocument, toKeyDocument, toKeyFields } from "./key-document.js";
 import type { KeyDocument } from "./key-document.js";
-
-const DUPLICATE_KEY = 11000;
+import { isDuplicateKey } from "./mongo-errors.js";
 
 /**
  * Keys in MongoDB. Uses single-document operations only (no transactions),
@@ -81,8 +80,4 @@ export class MongoKeyStore implements KeyStore {
       { ordered: false },
     );
   }
-}
-
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === "object" && error !== null && "code" in error && error.code === DUPLICATE_KEY;
 }
