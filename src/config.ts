@@ -111,12 +111,19 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
+/** `<n>(ms|s|m|h)`, e.g. `500ms`, `30s`, `1h`: milliseconds, or null. */
+export function parseDuration(raw: string): number | null {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(raw.trim());
+  if (!match) return null;
+  return Number(match[1]) * (UNITS[match[2] ?? "s"] ?? 1000);
+}
+
 /** `<limit>/<duration>`, e.g. `100/1s`, `6000/1m`. */
 export function parsePlan(raw: string): RateLimitPlan | null {
-  const match = /^(\d+)\s*\/\s*(\d+)(ms|s|m|h)$/.exec(raw);
-  if (!match) return null;
+  const match = /^(\d+)\s*\/\s*(\S+)$/.exec(raw.trim());
+  const windowMs = match ? parseDuration(match[2] ?? "") : null;
+  if (!match || windowMs === null) return null;
   const limit = Number(match[1]);
-  const windowMs = Number(match[2]) * (UNITS[match[3] ?? "s"] ?? 1000);
   if (limit < 1 || limit > 1_000_000_000 || windowMs < 1000 || windowMs > 86_400_000) return null;
   return { limit, windowMs };
 }

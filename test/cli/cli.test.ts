@@ -1,0 +1,151 @@
+/**
+ * The operator CLI as an operator runs it: the real process against the
+ * real service (FerretDB), every management command, its help and its
+ * mistakes. Verdicts through the service show each command took effect.
+ */
+import { execFile } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { VerifyCode } from "../../gen/authn/v1/auth_pb.js";
+import { REPO_ROOT } from "../setup/servers.js";
+import { bearer } from "../support/fixtures.js";
+import { startTestKeyward } from "../support/keyward.js";
+import type { Clients, TestKeyward } from "../support/keyward.js";
+
+const token = randomBytes(24).toString("base64url");
+let service: TestKeyward;
+let clients: Clients;
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(...args: string[]): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? "", KEYWARD_RPC_URL: service.keyward.server.rpcUrl, KEYWARD_SERVICE_TOKEN: token },
+      timeout: 15_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failure = error as { code: number; stdout: string; stderr: string };
+    return { code: failure.code, stdout: failure.stdout, stderr: failure.stderr };
+  }
+}
+
+/** Runs a command that must succeed, answering its JSON. */
+async function ok(...args: string[]): Promise<Record<string, any>> {
+  const result = await cli(...args);
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as Record<string, any>;
+}
+
+const verify = (key: string) => clients.auth.verify({ headers: bearer(key), requiredScope: "send" });
+
+beforeAll(async () => {
+  service = await startTestKeyward({ env: { KEYWARD_INTERNAL_TOKENS: token } });
+  clients = service.clients("grpc", token);
+});
+afterAll(async () => {
+  await service.stop();
+});
+
+describe("help", () => {
+  it("lists every command and exits 0", async () => {
+    for (const args of [["help"], ["--help"], []]) {
+      const result = await cli(...args);
+      expect(result.code).toBe(0);
+      for (const name of ["create-key", "get-key", "list-keys", "update-key", "enable-key", "disable-key", "roll-key", "revoke-key",
+        "upsert-organization", "get-organization", "suspend-organization", "resume-organization"]) {
+        expect(result.stdout).toContain(`  ${name} `);
+      }
+    }
+  });
+
+  it("explains one command with help <command> or --help", async () => {
+    for (const args of [["help", "roll-key"], ["roll-key", "--help"]]) {
+      const result = await cli(...args);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^usage: npm run cli -- roll-key --organization ID --id KEY_ID \[--grace/);
+    }
+  });
+
+  it.each([
+    [["create-key", "--organizaton", "acme"], /^keyward: Unknown option '--organizaton' \(npm run cli -- help create-key\)$/],
+    [["frobnicate"], /^keyward: unknown command "frobnicate"/],
+    [["help", "frobnicate"], /^keyward: unknown command "frobnicate"/],
+    [["create-key", "--name", "x"], /^keyward: --organization is required/],
+    [["create-key", "--organization", "acme", "--name", "x", "--mode", "staging"], /^keyward: --mode must be one of live, test/],
+    [["roll-key", "--organization", "acme", "--id", "x", "--grace", "forever"], /^keyward: --grace must be a duration/],
+    [["create-key", "--organization", "acme", "--name", "x", "--expires-at", "tomorrow"], /^keyward: --expires-at must be an ISO 8601/],
+    [["list-keys", "--organization", "acme", "stray"], /^keyward: Unexpected argument 'stray'/],
+  ])("answers %j with one line and exit code 2", async (args, message) => {
+    const result = await cli(...args);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr.trim()).toMatch(message);
+  });
+});
+
+describe("every management action", () => {
+  it("runs a key's whole life, each step visible in Verify", async () => {
+    const org = randomUUID();
+    const upserted = await ok("upsert-organization", "--id", org, "--workspaces", "ws-1,ws-2", "--rate-limit", "1000/1m");
+    expect(upserted).toMatchObject({ id: org, status: "ORGANIZATION_STATUS_ACTIVE", workspaces: ["ws-1", "ws-2"], rateLimit: { limit: 1000, window: "60s" } });
+    expect(await ok("get-organization", "--id", org)).toEqual(upserted);
+
+    const created = await ok("create-key", "--organization", org, "--name", "Ops key", "--scopes", "send,read",
+      "--metadata", "team=ops,tier=gold", "--expires-at", "2099-01-01T00:00:00Z", "--mode", "test");
+    expect(created.key).toMatch(/^sk_test_/);
+    expect(created.apiKey).toMatchObject({ organizationId: org, name: "Ops key", scopes: ["send", "read"], metadata: { team: "ops", tier: "gold" },
+      mode: "MODE_TEST", active: true, enabled: true, expiresAt: "2099-01-01T00:00:00Z" });
+    const id = created.apiKey.id as string;
+    expect((await verify(created.key)).code).toBe(VerifyCode.OK);
+
+    expect(await ok("get-key", "--organization", org, "--id", id)).toEqual(created.apiKey);
+    const listed = await ok("list-keys", "--organization", org, "--mode", "test", "--active", "true");
+    expect(listed.apiKeys.map((k: { id: string }) => k.id)).toEqual([id]);
+    expect(JSON.stringify(listed)).not.toContain(created.key);
+
+    const updated = await ok("update-key", "--organization", org, "--id", id, "--name", "Renamed", "--scopes", "read");
+    expect(updated).toMatchObject({ name: "Renamed", scopes: ["read"], metadata: { team: "ops", tier: "gold" } });
+    expect((await verify(created.key)).code).toBe(VerifyCode.INSUFFICIENT_SCOPE);
+    expect((await ok("update-key", "--organization", org, "--id", id, "--scopes", "")).scopes).toEqual([]);
+
+    expect((await ok("disable-key", "--organization", org, "--id", id)).enabled).toBe(false);
+    expect((await verify(created.key)).code).toBe(VerifyCode.KEY_DISABLED);
+    expect((await ok("enable-key", "--organization", org, "--id", id)).enabled).toBe(true);
+    expect((await verify(created.key)).code).toBe(VerifyCode.OK);
+
+    const rolled = await ok("roll-key", "--organization", org, "--id", id, "--grace", "1h");
+    expect(rolled.key).toMatch(/^sk_test_/);
+    expect(rolled.key).not.toBe(created.key);
+    expect((await verify(rolled.key)).code).toBe(VerifyCode.OK);
+    expect((await verify(created.key)).code).toBe(VerifyCode.OK); // within its grace period
+
+    const suspended = await ok("suspend-organization", "--id", org);
+    expect(suspended.status).toBe("ORGANIZATION_STATUS_SUSPENDED");
+    expect((await verify(rolled.key)).code).toBe(VerifyCode.ORGANIZATION_SUSPENDED);
+    expect((await ok("resume-organization", "--id", org)).status).toBe("ORGANIZATION_STATUS_ACTIVE");
+    expect((await verify(rolled.key)).code).toBe(VerifyCode.OK);
+
+    const revoked = await ok("revoke-key", "--organization", org, "--id", id);
+    expect(revoked.active).toBe(false); // shown, not left out as a default
+    expect(revoked.revokedAt).toMatch(/^\d{4}-/);
+    expect((await verify(rolled.key)).code).toBe(VerifyCode.KEY_REVOKED);
+  });
+
+  it("prints the service's refusal as one line, exit code 1", async () => {
+    const result = await cli("get-key", "--organization", randomUUID(), "--id", randomUUID());
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toMatch(/^keyward: NotFound: /);
+    const denied = await cli("get-organization", "--id", "x", "--token", "not-the-token-at-all");
+    expect(denied.code).toBe(1);
+    expect(denied.stderr.trim()).toBe("keyward: Unauthenticated: a valid service token is required");
+  });
+});
