@@ -50,7 +50,7 @@ async function serve(config: Config): Promise<void> {
         "",
         `keyward is running: RPC ${running.server.rpcUrl}  HTTP ${running.server.httpUrl}`,
         "Create a first key (in another terminal):",
-        `  npm run cli -- create-key --organization acme --name "First key" --url ${running.server.rpcUrl}`,
+        `  npm run cli -- create-key --organization 7c9e6679-7425-40de-944b-e07fc1f90ae7 --name "First key" --url ${running.server.rpcUrl}`,
         "",
       ].join("\n"),
     );
