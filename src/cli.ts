@@ -40,6 +40,12 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
+// `npm run cli -- list-keys … | head` closes stdout early: that is not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 const [name, ...rest] = process.argv.slice(2);
 if (name === undefined || name === "help" || name === "--help" || name === "-h") {
   const topic = name === "help" ? rest[0] : undefined;
