@@ -40,6 +40,8 @@ process.on("exit", () => {
 });
 
 export interface StartNodeOptions {
+  /** The node binary; default: the one running the bench (Node 24). */
+  node?: string;
   /** Environment on top of the bench's own. */
   env?: Record<string, string>;
   /** Node flags before `--import tsx` (e.g. `--cpu-prof`). */
@@ -54,7 +56,7 @@ export async function startNodeServer(
   file: string,
   options: StartNodeOptions = {},
 ): Promise<NodeServer> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", file], {
+  const child = spawn(options.node ?? process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", file], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe", "ipc"],

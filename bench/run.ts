@@ -15,6 +15,9 @@
  * 2 node:cluster workers, and the trivial handler behind our rpcNodeHandler
  * wrapper. Prints a table, writes JSON to bench/results/.
  * `npm run bench -- --profile` profiles instead (see profile.ts).
+ * `npm run bench -- --compare-node /usr/bin/node` adds Verify and raw http2
+ * served by that other Node binary to the cache-hit rounds (the Node 20 → 24
+ * comparison in bench/README.md).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -72,6 +75,7 @@ const cleanups: (() => Promise<void>)[] = [];
 async function main(): Promise<void> {
   const startedAt = new Date();
   const profiling = process.argv.includes("--profile");
+  const otherNode = optionValue("--compare-node");
   ensureDependencies(log);
   const loadAverage = os.loadavg()[0] ?? 0;
   if (loadAverage > 0.5) log(`warning: load average ${loadAverage.toFixed(2)} at start: other work competes for the CPUs`);
@@ -109,6 +113,18 @@ async function main(): Promise<void> {
     [TRIVIAL_WRAPPED, await startServer("trivial-wrapped", "bench/trivial-server.ts", { ...verdict, BENCH_HANDLER: "keyward" })],
     [RAW, await startServer("raw-http2", "bench/raw-server.ts", verdict)],
   ]);
+  const paced = [VERIFY, TRIVIAL, RAW];
+  if (otherNode) {
+    const major = execFileSync(otherNode, ["-p", "process.versions.node.split('.')[0]"], { encoding: "utf8" }).trim();
+    for (const [scenario, file, env] of [
+      [VERIFY, "bench/keyward-server.ts", serviceEnv],
+      [RAW, "bench/raw-server.ts", verdict],
+    ] as const) {
+      const name = `${scenario} on Node ${major}`;
+      servers.set(name, await startServer(name, file, env, otherNode));
+      paced.push(name);
+    }
+  }
   const bodyFiles = new Map<Protocol, string>();
   for (const protocol of PROTOCOLS) {
     const file = join(scratch, `verify-${protocol}.bin`);
@@ -154,7 +170,6 @@ async function main(): Promise<void> {
     log(describe(run));
   };
 
-  const paced = [VERIFY, TRIVIAL, RAW];
   for (const protocol of PROTOCOLS) {
     // Rounds alternate the servers, so a disturbance hits one round of each,
     // not all of one server's; the best round counts.
@@ -356,11 +371,17 @@ function shuffle<T>(items: readonly T[]): T[] {
   return out;
 }
 
-function startServer(name: string, file: string, env: Record<string, string>): Promise<NodeServer> {
-  return startNodeServer(name, file, { env }).then((server) => {
+function startServer(name: string, file: string, env: Record<string, string>, node?: string): Promise<NodeServer> {
+  return startNodeServer(name, file, { env, ...(node ? { node } : {}) }).then((server) => {
     cleanups.push(() => server.stop());
     return server;
   });
+}
+
+/** The value after `name` on the command line, if any. */
+function optionValue(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at === -1 ? undefined : process.argv[at + 1];
 }
 
 function describe(record: RunRecord): string {
