@@ -30,6 +30,8 @@ export interface RedisServer {
 export interface FerretDbServer {
   uri: string;
   port: number;
+  /** The server's process id: tests hang it with SIGSTOP and resume it with SIGCONT. */
+  pid: number;
   dir: string;
   /** Stops the server; the data dir is kept (for a restart) unless removeDir. */
   stop(opts?: { removeDir?: boolean }): Promise<void>;
@@ -91,6 +93,7 @@ export async function startFerretDb(opts: { port?: number; dir?: string } = {}):
     return {
       uri,
       port,
+      pid: proc.child.pid ?? 0,
       dir: dataDir,
       stop: async ({ removeDir = false } = {}) => {
         await stopProc(proc);

@@ -4,6 +4,7 @@ import { AppError } from "../../domain/errors.js";
 import type { ActorType } from "../../domain/privilege.js";
 import type { AuditLog, AuditQuery } from "../../ports/audit-log.js";
 import { isDuplicateKey } from "./mongo-errors.js";
+import { DEFAULT_STORAGE_DEADLINE_MS, StorageDeadline } from "./deadline.js";
 
 interface AuditDocument {
   _id: string;
@@ -27,22 +28,29 @@ interface AuditDocument {
 export class MongoAuditLog implements AuditLog {
   private readonly events: Collection<AuditDocument>;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly deadline = new StorageDeadline(DEFAULT_STORAGE_DEADLINE_MS),
+  ) {
     this.events = db.collection<AuditDocument>("audit_events");
   }
 
   /** Newest-first pages of one organization are one index scan. Safe to call on every start. */
   async ensureIndexes(): Promise<void> {
-    await this.events.createIndex({ organization_id: 1, time: -1, _id: -1 }, { name: "organization_time" });
+    await this.deadline.run("create audit indexes", () =>
+      this.events.createIndex({ organization_id: 1, time: -1, _id: -1 }, { name: "organization_time" }),
+    );
   }
 
   async append(event: AuditEvent): Promise<void> {
-    try {
-      await this.events.insertOne(toDocument(event));
-    } catch (error) {
-      if (isDuplicateKey(error)) throw new AppError("failed_precondition", "duplicate audit event");
-      throw error;
-    }
+    await this.deadline.run("append audit event", async () => {
+      try {
+        await this.events.insertOne(toDocument(event));
+      } catch (error) {
+        if (isDuplicateKey(error)) throw new AppError("failed_precondition", "duplicate audit event");
+        throw error;
+      }
+    });
   }
 
   async list(query: AuditQuery): Promise<AuditEvent[]> {
@@ -60,7 +68,9 @@ export class MongoAuditLog implements AuditLog {
       const { time, id } = query.after;
       filter.$or = [{ time: { $lt: time } }, { time, _id: { $lt: id } }];
     }
-    const docs = await this.events.find(filter).sort({ time: -1, _id: -1 }).limit(query.limit).toArray();
+    const docs = await this.deadline.run("list audit events", (signal) =>
+      this.events.find(filter, { signal }).sort({ time: -1, _id: -1 }).limit(query.limit).toArray(),
+    );
     return docs.map(fromDocument);
   }
 }

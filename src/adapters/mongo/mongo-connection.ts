@@ -1,6 +1,7 @@
 import { MongoClient } from "mongodb";
 import { StartupError } from "../../config.js";
 import type { Db } from "mongodb";
+import { DEFAULT_STORAGE_DEADLINE_MS, StorageDeadline } from "./deadline.js";
 import { MongoKeyStore } from "./mongo-key-store.js";
 import { MongoOrganizationStore } from "./mongo-organization-store.js";
 
@@ -8,7 +9,9 @@ export interface MongoStores {
   keys: MongoKeyStore;
   organizations: MongoOrganizationStore;
   db: Db;
-  /** True when the server answers a ping. */
+  /** The deadline every operation of these stores runs under. */
+  deadline: StorageDeadline;
+  /** True when the server answers a ping within the deadline. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -20,7 +23,7 @@ export interface MongoStores {
 export async function connectMongo(
   uri: string,
   defaultDatabase: string,
-  timeoutMs = 2_000,
+  timeoutMs = DEFAULT_STORAGE_DEADLINE_MS,
 ): Promise<MongoStores> {
   // Fail fast on a dead server instead of holding the hot path behind it:
   // selection and connection give up after timeoutMs, the verification cache
@@ -41,15 +44,17 @@ export async function connectMongo(
     );
   }
   const db = client.db(new URL(uri).pathname.slice(1) || defaultDatabase);
-  const keys = new MongoKeyStore(db);
+  const deadline = new StorageDeadline(timeoutMs);
+  const keys = new MongoKeyStore(db, deadline);
   await keys.ensureIndexes();
   return {
     keys,
-    organizations: new MongoOrganizationStore(db),
+    organizations: new MongoOrganizationStore(db, deadline),
     db,
+    deadline,
     async ping() {
       try {
-        await db.command({ ping: 1 });
+        await deadline.run("ping", (signal) => db.command({ ping: 1 }, { signal }));
         return true;
       } catch {
         return false;

@@ -4,6 +4,7 @@ import { AppError } from "../../domain/errors.js";
 import type { KeyChanges, KeyListQuery, KeyStore, UpdateConditions } from "../../ports/key-store.js";
 import { fromKeyDocument, toKeyDocument, toKeyFields } from "./key-document.js";
 import type { KeyDocument } from "./key-document.js";
+import { DEFAULT_STORAGE_DEADLINE_MS, StorageDeadline } from "./deadline.js";
 import { isDuplicateKey } from "./mongo-errors.js";
 
 /**
@@ -14,34 +15,45 @@ import { isDuplicateKey } from "./mongo-errors.js";
 export class MongoKeyStore implements KeyStore {
   private readonly keys: Collection<KeyDocument>;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly deadline = new StorageDeadline(DEFAULT_STORAGE_DEADLINE_MS),
+  ) {
     this.keys = db.collection<KeyDocument>("api_keys");
   }
 
   /** Creates the indexes the queries rely on; safe to call on every start. */
   async ensureIndexes(): Promise<void> {
-    await this.keys.createIndex({ hash: 1 }, { unique: true, name: "hash_unique" });
-    await this.keys.createIndex({ previous_hash: 1 }, { name: "previous_hash" });
-    await this.keys.createIndex({ organization_id: 1, _id: -1 }, { name: "organization_newest" });
+    await this.deadline.run("create key indexes", async () => {
+      await this.keys.createIndex({ hash: 1 }, { unique: true, name: "hash_unique" });
+      await this.keys.createIndex({ previous_hash: 1 }, { name: "previous_hash" });
+      await this.keys.createIndex({ organization_id: 1, _id: -1 }, { name: "organization_newest" });
+    });
   }
 
   async insert(record: ApiKeyRecord): Promise<void> {
-    try {
-      await this.keys.insertOne(toKeyDocument(record));
-    } catch (error) {
-      if (isDuplicateKey(error)) throw new AppError("failed_precondition", "duplicate key");
-      throw error;
-    }
+    await this.deadline.run("insert key", async () => {
+      try {
+        await this.keys.insertOne(toKeyDocument(record));
+      } catch (error) {
+        if (isDuplicateKey(error)) throw new AppError("failed_precondition", "duplicate key");
+        throw error;
+      }
+    });
   }
 
   async findByHash(hash: string): Promise<{ record: ApiKeyRecord; matched: SecretMatch } | null> {
-    const doc = await this.keys.findOne({ $or: [{ hash }, { previous_hash: hash }] });
+    const doc = await this.deadline.run("find key by hash", (signal) =>
+      this.keys.findOne({ $or: [{ hash }, { previous_hash: hash }] }, { signal }),
+    );
     if (!doc) return null;
     return { record: fromKeyDocument(doc), matched: doc.hash === hash ? "current" : "previous" };
   }
 
   async get(organizationId: string, id: string): Promise<ApiKeyRecord | null> {
-    const doc = await this.keys.findOne({ _id: id, organization_id: organizationId });
+    const doc = await this.deadline.run("get key", (signal) =>
+      this.keys.findOne({ _id: id, organization_id: organizationId }, { signal }),
+    );
     return doc ? fromKeyDocument(doc) : null;
   }
 
@@ -50,7 +62,9 @@ export class MongoKeyStore implements KeyStore {
     if (query.mode !== undefined) filter.mode = query.mode;
     if (query.active !== undefined) filter.active = query.active;
     if (query.beforeId !== undefined) filter._id = { $lt: query.beforeId };
-    const docs = await this.keys.find(filter).sort({ _id: -1 }).limit(query.limit).toArray();
+    const docs = await this.deadline.run("list keys", (signal) =>
+      this.keys.find(filter, { signal }).sort({ _id: -1 }).limit(query.limit).toArray(),
+    );
     return docs.map(fromKeyDocument);
   }
 
@@ -63,21 +77,21 @@ export class MongoKeyStore implements KeyStore {
     const filter: Filter<KeyDocument> = { _id: id, organization_id: organizationId };
     if (conditions.onlyActive) filter.active = true;
     if (conditions.ifHash !== undefined) filter.hash = conditions.ifHash;
-    const doc = await this.keys.findOneAndUpdate(
-      filter,
-      { $set: toKeyFields(changes) },
-      { returnDocument: "after" },
+    const doc = await this.deadline.run("update key", () =>
+      this.keys.findOneAndUpdate(filter, { $set: toKeyFields(changes) }, { returnDocument: "after" }),
     );
     return doc ? fromKeyDocument(doc) : null;
   }
 
   async recordUsage(uses: ReadonlyArray<{ id: string; at: Date }>): Promise<void> {
     if (uses.length === 0) return;
-    await this.keys.bulkWrite(
-      uses.map((use) => ({
-        updateOne: { filter: { _id: use.id }, update: { $max: { last_used_at: use.at } } },
-      })),
-      { ordered: false },
+    await this.deadline.run("record last_used_at", () =>
+      this.keys.bulkWrite(
+        uses.map((use) => ({
+          updateOne: { filter: { _id: use.id }, update: { $max: { last_used_at: use.at } } },
+        })),
+        { ordered: false },
+      ),
     );
   }
 }

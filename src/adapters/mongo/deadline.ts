@@ -1,0 +1,50 @@
+/**
+ * A real deadline for every MongoDB operation. The driver's own client-side
+ * timeout (`timeoutMS`) is ignored by driver 7, and a server that hangs
+ * (SIGSTOP, a lock) keeps a socket open without answering, so no socket or
+ * selection timeout ends the wait. Each operation here races a timer: reads
+ * are also aborted in the driver (its `signal` option), writes are left to
+ * finish or fail on their own — each is a single-document (or unordered bulk
+ * of single-document) write, so it is applied whole or not at all, never in
+ * part. Every driver error leaves as the app's own UNAVAILABLE, so no caller
+ * imports the driver.
+ */
+import { AppError, unavailable } from "../../domain/errors.js";
+
+/** KEYWARD_MONGODB_TIMEOUT_MS's default. */
+export const DEFAULT_STORAGE_DEADLINE_MS = 2_000;
+
+/** What an operation gets: the signal to hand to a read that can be aborted. */
+export type DeadlineOperation<T> = (signal: AbortSignal) => Promise<T>;
+
+export class StorageDeadline {
+  constructor(
+    /** KEYWARD_MONGODB_TIMEOUT_MS */
+    readonly ms: number,
+  ) {}
+
+  /**
+   * Runs `operation`, answering its result, or UNAVAILABLE once `ms` has
+   * passed or the driver failed. `what` names the operation in the error.
+   * AppErrors the operation raises itself pass through unchanged.
+   */
+  async run<T>(what: string, operation: DeadlineOperation<T>): Promise<T> {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = unavailable(`storage did not answer within ${this.ms} ms (${what})`, null);
+        controller.abort(error);
+        reject(error);
+      }, this.ms);
+    });
+    try {
+      return await Promise.race([operation(controller.signal), expired]);
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw unavailable(`storage failed (${what})`, error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
