@@ -10,15 +10,14 @@ import { VerifyResponseSchema } from "../gen/authn/v1/auth_pb.js";
 import { MemoryKeyStore } from "../src/adapters/memory/memory-key-store.js";
 import { MemoryOrganizationStore } from "../src/adapters/memory/memory-organization-store.js";
 import { MemoryRateLimiter } from "../src/adapters/memory/memory-rate-limiter.js";
-import { ApiKeys } from "../src/app/api-keys.js";
 import { VerificationCache } from "../src/app/verification-cache.js";
 import type { VerifyInput } from "../src/app/verify.js";
 import { Verifier } from "../src/app/verify.js";
 import { checkHeaders, readCredential } from "../src/domain/credentials.js";
 import { hashKey, parseKey } from "../src/domain/key-format.js";
 import { DEFAULT_ROUTE_RULES, RoutePolicy } from "../src/domain/route-policy.js";
-import type { ChangeNotifier } from "../src/ports/change-notifier.js";
 import { verdictToProto } from "../src/rpc/auth-service.js";
+import { keyLifecycle, SERVICE_CONTEXT } from "../test/support/use-cases.js";
 import { gatewayRequest } from "./payloads.js";
 
 const CALLS = 200_000;
@@ -26,10 +25,9 @@ const CALLS = 200_000;
 const keys = new MemoryKeyStore();
 const organizations = new MemoryOrganizationStore();
 const cache = new VerificationCache({ keys, organizations }, { maxEntries: 1000, ttlMs: 60_000, negativeTtlMs: 5000, maxStaleMs: 300_000 });
-const ignoreChanges: ChangeNotifier = { keyChanged: async () => {}, organizationChanged: async () => {} };
 const organizationId = "3f1c2e9a-7b3d-4e5f-9a8b-1c2d3e4f5a6b";
 await organizations.upsert({ id: organizationId, status: "active", workspaces: [], rateLimit: { limit: 1_000_000_000, windowMs: 1000 } });
-const { plaintext: key } = await new ApiKeys({ keys, changes: ignoreChanges, now: () => new Date() }).create({
+const { plaintext: key } = await keyLifecycle(keys).create(SERVICE_CONTEXT, {
   organizationId,
   name: "micro",
   scopes: ["send", "read"],

@@ -3,17 +3,20 @@
  * listeners. The one place that knows which adapter serves which port.
  */
 import type { Logger } from "pino";
+import { MemoryAuditLog } from "./adapters/memory/memory-audit-log.js";
 import { MemoryKeyStore } from "./adapters/memory/memory-key-store.js";
 import { MemoryOrganizationStore } from "./adapters/memory/memory-organization-store.js";
 import { MemoryCacheBus } from "./adapters/memory/memory-cache-bus.js";
 import { MemoryRateLimiter } from "./adapters/memory/memory-rate-limiter.js";
 import { JoseUserTokenVerifier } from "./adapters/jwt/jose-user-token-verifier.js";
+import { MongoAuditLog } from "./adapters/mongo/mongo-audit-log.js";
 import { connectMongo } from "./adapters/mongo/mongo-connection.js";
 import { closeRedis, openRedis } from "./adapters/redis/redis-connection.js";
 import { RedisCacheBus } from "./adapters/redis/redis-cache-bus.js";
 import { RedisRateLimiter } from "./adapters/redis/redis-rate-limiter.js";
 import { FailoverRateLimiter } from "./app/failover-rate-limiter.js";
 import { ApiKeys } from "./app/api-keys.js";
+import { AuditTrail } from "./app/audit-trail.js";
 import { CacheChangeNotifier } from "./app/cache-change-notifier.js";
 import { Organizations } from "./app/organizations.js";
 import { UsageBatcher } from "./app/usage-batcher.js";
@@ -23,6 +26,7 @@ import type { Config } from "./config.js";
 import { createMetrics } from "./metrics.js";
 import type { Metrics } from "./metrics.js";
 import { RoutePolicy } from "./domain/route-policy.js";
+import type { AuditLog } from "./ports/audit-log.js";
 import type { KeyStore } from "./ports/key-store.js";
 import type { OrganizationStore } from "./ports/organization-store.js";
 import type { RateLimiter } from "./ports/rate-limiter.js";
@@ -36,9 +40,16 @@ export interface Keyward {
   stop(): Promise<void>;
 }
 
+/** How the service is wired beyond its configuration. */
+export interface KeywardOptions {
+  /** Wraps the audit log the use cases write to (another sink beside it, or faults in tests). */
+  auditLog?: (log: AuditLog) => AuditLog;
+}
+
 interface Storage {
   keys: KeyStore;
   organizations: OrganizationStore;
+  audit: AuditLog;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -46,8 +57,10 @@ interface Storage {
 async function openStorage(config: Config, logger: Logger): Promise<Storage> {
   if (config.mongodbUri) {
     const mongo = await connectMongo(config.mongodbUri, config.mongodbDatabase, config.mongodbTimeoutMs);
+    const audit = new MongoAuditLog(mongo.db, mongo.deadline);
+    await audit.ensureIndexes();
     logger.info({ database: mongo.db.databaseName }, "storage: MongoDB");
-    return mongo;
+    return { ...mongo, audit };
   }
   logger.warn(
     "storage: EMBEDDED IN-MEMORY STORE — NOT DURABLE: every key is lost when the process stops. Set MONGODB_URI for real use.",
@@ -55,6 +68,7 @@ async function openStorage(config: Config, logger: Logger): Promise<Storage> {
   return {
     keys: new MemoryKeyStore(),
     organizations: new MemoryOrganizationStore(),
+    audit: new MemoryAuditLog(),
     ping: async () => true,
     close: async () => {},
   };
@@ -104,7 +118,7 @@ async function openShared(config: Config, logger: Logger, metrics: Metrics): Pro
   };
 }
 
-export async function startKeyward(config: Config, logger: Logger): Promise<Keyward> {
+export async function startKeyward(config: Config, logger: Logger, options: KeywardOptions = {}): Promise<Keyward> {
   const storage = await openStorage(config, logger);
   const metrics = createMetrics();
   const shared = await openShared(config, logger, metrics);
@@ -122,6 +136,7 @@ export async function startKeyward(config: Config, logger: Logger): Promise<Keyw
     intervalMs: config.usageFlushMs,
     onError: (error) => logger.warn({ err: error }, "last_used_at batch not written; will retry"),
   });
+  const audit = new AuditTrail({ log: options.auditLog?.(storage.audit) ?? storage.audit, now });
   const verifier = new Verifier({
     keys: cache.keyStore,
     organizations: cache.organizationStore,
@@ -135,8 +150,9 @@ export async function startKeyward(config: Config, logger: Logger): Promise<Keyw
   const server = await startServer(
     {
       verifier,
-      apiKeys: new ApiKeys({ keys: storage.keys, changes, now }),
-      organizations: new Organizations({ organizations: storage.organizations, changes }),
+      apiKeys: new ApiKeys({ keys: storage.keys, changes, audit, now }),
+      organizations: new Organizations({ organizations: storage.organizations, changes, audit }),
+      audit,
       countVerdict: (code) => metrics.verdicts.inc({ code }),
       logger,
       internalTokens: config.internalTokens,

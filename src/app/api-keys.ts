@@ -1,11 +1,18 @@
 /**
  * The key lifecycle: create, read, list, update, revoke and roll. Every
  * transport (ConnectRPC, REST) calls these; none has key logic of its own.
+ * Each change is judged by the privilege rules and recorded in the audit
+ * trail before it is made.
  */
 import { v7 as uuidv7 } from "uuid";
 import type { ApiKeyRecord, KeyKind, Mode, RateLimitPlan } from "../domain/api-key.js";
+import type { AuditAction, AuditValue, Changes } from "../domain/audit-event.js";
+import { fieldChanges } from "../domain/audit-event.js";
 import { AppError, invalidArgument, notFound } from "../domain/errors.js";
 import { generateKey } from "../domain/key-format.js";
+import { canManage, canUpdate } from "../domain/privilege.js";
+import type { KeyAction } from "../domain/privilege.js";
+import type { RequestContext } from "../domain/request-context.js";
 import {
   checkId,
   checkMetadata,
@@ -15,9 +22,9 @@ import {
 } from "../domain/validation.js";
 import type { KeyChanges, KeyStore } from "../ports/key-store.js";
 import type { ChangeNotifier } from "../ports/change-notifier.js";
+import type { AuditTrail } from "./audit-trail.js";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./paging.js";
 
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
 /** The longest a rolled key's old secret may keep working. */
 export const MAX_GRACE_PERIOD_MS = 30 * 24 * 3600_000;
 
@@ -25,6 +32,8 @@ export interface ApiKeysDeps {
   keys: KeyStore;
   /** Told of every change that affects verification (cache invalidation). */
   changes: ChangeNotifier;
+  /** Records every management action, before it is carried out. */
+  audit: AuditTrail;
   now: () => Date;
 }
 
@@ -69,7 +78,7 @@ export interface KeyPage {
 export class ApiKeys {
   constructor(private readonly deps: ApiKeysDeps) {}
 
-  async create(input: CreateKeyInput): Promise<IssuedKey> {
+  async create(context: RequestContext, input: CreateKeyInput): Promise<IssuedKey> {
     const organizationId = checkId("organization_id", input.organizationId);
     const kind = input.kind ?? "standard";
     const workspaceId = input.workspaceId ? checkId("workspace_id", input.workspaceId) : null;
@@ -103,6 +112,7 @@ export class ApiKeys {
       revokedAt: null,
       rateLimit: input.rateLimit ? checkPlan("rate_limit", input.rateLimit) : null,
     };
+    await this.authorize(context, "create", record, fieldChanges(null, auditedFields(record)));
     await this.deps.keys.insert(record);
     return { record, plaintext: secret.plaintext };
   }
@@ -134,7 +144,11 @@ export class ApiKeys {
     };
   }
 
-  async update(organizationId: string, id: string, input: UpdateKeyInput): Promise<ApiKeyRecord> {
+  /**
+   * Changes name, scopes, metadata or enabled. Changing `enabled` alone is
+   * recorded as enable / disable, anything else as update.
+   */
+  async update(context: RequestContext, organizationId: string, id: string, input: UpdateKeyInput): Promise<ApiKeyRecord> {
     const changes: KeyChanges = {};
     if (input.name !== undefined) changes.name = checkName(input.name);
     if (input.scopes !== undefined) changes.scopes = checkScopes(input.scopes);
@@ -143,8 +157,14 @@ export class ApiKeys {
     if (Object.keys(changes).length === 0) {
       throw invalidArgument("update_mask", "names no field to change (name, scopes, metadata, enabled)");
     }
+    const current = await this.getActive(organizationId, id);
+    const action: KeyAction =
+      Object.keys(changes).length === 1 && changes.enabled !== undefined ? (changes.enabled ? "enable" : "disable") : "update";
+    const after = { ...current, ...changes };
+    await this.authorize(context, action, current, keyChanges(current, after), after);
     changes.updatedAt = this.deps.now();
-    const record = await this.updateActive(organizationId, id, changes);
+    const record = await this.deps.keys.update(current.organizationId, current.id, changes, unchangedSince(current));
+    if (!record) throw await this.conflict(current);
     if (changes.scopes !== undefined || changes.enabled !== undefined) {
       await this.deps.changes.keyChanged(record);
     }
@@ -152,19 +172,24 @@ export class ApiKeys {
   }
 
   /** Revokes for good. Revoking a revoked key answers it unchanged. */
-  async revoke(organizationId: string, id: string): Promise<ApiKeyRecord> {
+  async revoke(context: RequestContext, organizationId: string, id: string): Promise<ApiKeyRecord> {
+    const current = await this.get(organizationId, id);
+    await this.authorize(context, "revoke", current, keyChanges(current, { ...current, active: false }));
+    if (!current.active) return current;
     const now = this.deps.now();
     const revoked = await this.deps.keys.update(
-      checkId("organization_id", organizationId),
-      checkId("id", id),
+      current.organizationId,
+      current.id,
       { active: false, revokedAt: now, updatedAt: now },
-      { onlyActive: true },
+      unchangedSince(current),
     );
-    if (revoked) {
-      await this.deps.changes.keyChanged(revoked);
-      return revoked;
+    if (!revoked) {
+      const latest = await this.get(organizationId, id);
+      if (!latest.active) return latest; // revoked meanwhile
+      throw await this.conflict(current);
     }
-    return this.get(organizationId, id);
+    await this.deps.changes.keyChanged(revoked);
+    return revoked;
   }
 
   /**
@@ -173,13 +198,17 @@ export class ApiKeys {
    * again during a grace period ends the earlier one: a key has at most two
    * working secrets.
    */
-  async roll(organizationId: string, id: string, gracePeriodMs: number): Promise<IssuedKey> {
+  async roll(context: RequestContext, organizationId: string, id: string, gracePeriodMs: number): Promise<IssuedKey> {
     if (!Number.isFinite(gracePeriodMs) || gracePeriodMs < 0 || gracePeriodMs > MAX_GRACE_PERIOD_MS) {
       throw invalidArgument("grace_period", "must be between 0 and 30 days");
     }
-    const current = await this.get(organizationId, id);
-    if (!current.active) throw new AppError("failed_precondition", "api key is revoked");
+    const current = await this.getActive(organizationId, id);
     const now = this.deps.now();
+    const graceEnd = new Date(now.getTime() + gracePeriodMs);
+    // The audit trail shows when the replaced secret stops working, never a secret or its hint.
+    await this.authorize(context, "roll", current, {
+      previousSecretExpiresAt: { old: iso(current.previous?.expiresAt ?? null), new: iso(graceEnd) },
+    });
     const secret = generateKey(current.mode);
     const rolled = await this.deps.keys.update(
       current.organizationId,
@@ -187,32 +216,82 @@ export class ApiKeys {
       {
         hash: secret.hash,
         hint: secret.hint,
-        previous:
-          gracePeriodMs > 0
-            ? { hash: current.hash, hint: current.hint, expiresAt: new Date(now.getTime() + gracePeriodMs) }
-            : null,
+        previous: gracePeriodMs > 0 ? { hash: current.hash, hint: current.hint, expiresAt: graceEnd } : null,
         updatedAt: now,
       },
       // Compare-and-set: two concurrent rolls must not both hand out a secret.
-      { onlyActive: true, ifHash: current.hash },
+      { ...unchangedSince(current), ifHash: current.hash },
     );
-    if (!rolled) throw new AppError("failed_precondition", "api key changed concurrently; retry");
+    if (!rolled) throw await this.conflict(current);
     const dropped = [current.previous?.hash, gracePeriodMs > 0 ? undefined : current.hash];
     await this.deps.changes.keyChanged(rolled, ...dropped.filter((h) => h !== undefined));
     return { record: rolled, plaintext: secret.plaintext };
   }
 
-  private async updateActive(organizationId: string, id: string, changes: KeyChanges): Promise<ApiKeyRecord> {
-    const record = await this.deps.keys.update(
-      checkId("organization_id", organizationId),
-      checkId("id", id),
+  /**
+   * Judges the action on `target` — for a change, also on the key as it
+   * would be `after` — and records it in the audit trail with `changes`.
+   * Throws when refused, or when the event cannot be written.
+   */
+  private async authorize(
+    context: RequestContext,
+    action: KeyAction,
+    target: ApiKeyRecord,
+    changes: Changes,
+    after: ApiKeyRecord = target,
+  ): Promise<void> {
+    await this.deps.audit.authorize(context, {
+      organizationId: target.organizationId,
+      action: `api_key.${action}` satisfies AuditAction,
+      target: { type: "api_key", id: target.id },
       changes,
-      { onlyActive: true },
-    );
-    if (record) return record;
-    await this.get(organizationId, id); // not_found when it does not exist
-    throw new AppError("failed_precondition", "api key is revoked");
+      decision: after === target ? canManage(context.actor, target, action) : canUpdate(context.actor, target, after, action),
+    });
   }
+
+  /** The key, which must not be revoked (failed_precondition). */
+  private async getActive(organizationId: string, id: string): Promise<ApiKeyRecord> {
+    const record = await this.get(organizationId, id);
+    if (!record.active) throw new AppError("failed_precondition", "api key is revoked");
+    return record;
+  }
+
+  /** Why a conditional write matched nothing: the key was revoked or changed meanwhile. */
+  private async conflict(judged: ApiKeyRecord): Promise<AppError> {
+    const latest = await this.get(judged.organizationId, judged.id);
+    return new AppError("failed_precondition", latest.active ? "api key changed concurrently; retry" : "api key is revoked");
+  }
+}
+
+/**
+ * Conditions of a write judged on `record`: still active, with the scopes
+ * the privilege decision saw (mode, kind and workspace never change).
+ */
+function unchangedSince(record: ApiKeyRecord) {
+  return { onlyActive: true, ifScopes: record.scopes };
+}
+
+const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
+
+/** The fields that differ between two states of a key, as the audit trail shows them. */
+function keyChanges(before: ApiKeyRecord, after: ApiKeyRecord): Changes {
+  return fieldChanges(auditedFields(before), auditedFields(after));
+}
+
+/** What the audit trail shows of a key: never its hash, hint or secret. */
+function auditedFields(record: ApiKeyRecord): Record<string, AuditValue> {
+  return {
+    name: record.name,
+    mode: record.mode,
+    kind: record.kind,
+    scopes: [...record.scopes],
+    workspaceId: record.workspaceId,
+    metadata: { ...record.metadata },
+    expiresAt: iso(record.expiresAt),
+    rateLimit: record.rateLimit ? { limit: record.rateLimit.limit, windowMs: record.rateLimit.windowMs } : null,
+    enabled: record.enabled,
+    active: record.active,
+  };
 }
 
 /** Checks a rate-limit plan: 1..10^9 units per 1 s..1 day. */
@@ -225,7 +304,6 @@ export function checkPlan(field: string, plan: RateLimitPlan): RateLimitPlan {
   }
   return { limit: plan.limit, windowMs: plan.windowMs };
 }
-
 
 function encodePageToken(lastId: string): string {
   return Buffer.from(lastId, "utf8").toString("base64url");

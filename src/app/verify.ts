@@ -112,6 +112,7 @@ export class Verifier {
       scopes: key.scopes,
       unscoped: key.scopes.length === 0,
       workspaceId: access.workspaceId,
+      keyWorkspaceId: key.workspaceId,
     };
     if (requiredScope !== null && !grantsScope(key, requiredScope)) {
       return deny("INSUFFICIENT_SCOPE", { caller, scope: requiredScope });
@@ -148,6 +149,7 @@ export class Verifier {
       scopes: [],
       unscoped: true,
       workspaceId: workspace ?? "",
+      keyWorkspaceId: null,
     };
     return this.charge(caller, `org:${user.organizationId}:live`, organization.rateLimit, cost);
   }

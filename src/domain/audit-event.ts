@@ -24,10 +24,10 @@ export type TargetType = "api_key" | "organization";
 /** A JSON value: what `changes` holds (dates as ISO 8601 strings). */
 export type AuditValue = null | boolean | number | string | AuditValue[] | { [field: string]: AuditValue };
 
-export interface FieldChange {
+export type FieldChange = {
   old: AuditValue;
   new: AuditValue;
-}
+};
 
 /** Field name (as in the REST JSON: `scopes`, `expiresAt`, ...) -> old and new value. */
 export type Changes = Record<string, FieldChange>;

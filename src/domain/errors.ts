@@ -8,6 +8,8 @@ export type AppErrorCode =
   | "failed_precondition"
   | "unauthenticated"
   | "permission_denied"
+  /** A credential asked for more than it holds (REST 403 `insufficient_privilege`). */
+  | "insufficient_privilege"
   | "unavailable";
 
 export class AppError extends Error {
@@ -18,8 +20,9 @@ export class AppError extends Error {
     message: string,
     /** The request field at fault, when there is one. */
     readonly field?: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -29,4 +32,13 @@ export function invalidArgument(field: string, message: string): AppError {
 
 export function notFound(what: string): AppError {
   return new AppError("not_found", `${what} not found`);
+}
+
+export function insufficientPrivilege(reason: string): AppError {
+  return new AppError("insufficient_privilege", reason);
+}
+
+/** A dependency failed; `cause` is the original error, for the log only. */
+export function unavailable(message: string, cause: unknown): AppError {
+  return new AppError("unavailable", message, undefined, { cause });
 }

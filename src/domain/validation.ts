@@ -10,12 +10,17 @@ export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Scopes: free strings, but safe in a header value (no quotes, spaces or CR/LF). */
 export const SCOPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:\/*-]{0,99}$/;
-const METADATA_KEY_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
 
 export const NAME_MAX_LENGTH = 200;
 export const MAX_SCOPES = 50;
-export const MAX_METADATA_ENTRIES = 50;
-export const METADATA_VALUE_MAX_LENGTH = 500;
+
+/**
+ * Metadata on a key (string -> string): at most 32 entries; keys 1-64
+ * characters of A-Z a-z 0-9 _ -, starting with a letter or digit (safe as a
+ * document field name); values at most 512 characters.
+ */
+export const METADATA_LIMITS = { maxEntries: 32, maxKeyLength: 64, maxValueLength: 512 } as const;
+export const METADATA_KEY_PATTERN = new RegExp(`^[A-Za-z0-9][A-Za-z0-9_-]{0,${METADATA_LIMITS.maxKeyLength - 1}}$`);
 
 /** Organization, workspace and key ids: 1-128 chars of [A-Za-z0-9._:-]. */
 export function checkId(field: string, value: string): string {
@@ -48,21 +53,20 @@ export function checkScopes(values: readonly string[]): string[] {
 }
 
 export function checkMetadata(values: Readonly<Record<string, string>>): Record<string, string> {
+  const { maxEntries, maxKeyLength, maxValueLength } = METADATA_LIMITS;
   const entries = Object.entries(values);
-  if (entries.length > MAX_METADATA_ENTRIES) {
-    throw invalidArgument("metadata", `at most ${MAX_METADATA_ENTRIES} entries`);
+  if (entries.length > maxEntries) {
+    throw invalidArgument("metadata", `at most ${maxEntries} entries`);
   }
-  const out: Record<string, string> = {};
   for (const [key, value] of entries) {
     if (!METADATA_KEY_PATTERN.test(key)) {
-      throw invalidArgument("metadata", "keys are 1-40 characters of A-Z a-z 0-9 _ -");
+      throw invalidArgument("metadata", `keys are 1-${maxKeyLength} characters of A-Z a-z 0-9 _ -, starting with a letter or digit`);
     }
-    if (value.length > METADATA_VALUE_MAX_LENGTH) {
-      throw invalidArgument("metadata", `values are at most ${METADATA_VALUE_MAX_LENGTH} characters`);
+    if ([...value].length > maxValueLength) {
+      throw invalidArgument("metadata", `values are at most ${maxValueLength} characters`);
     }
-    out[key] = value;
   }
-  return out;
+  return Object.fromEntries(entries);
 }
 
 export function checkWorkspaces(values: readonly string[]): string[] {

@@ -77,7 +77,10 @@ export interface Caller {
   kind: KeyKind;
   scopes: string[];
   unscoped: boolean;
+  /** The workspace this request acts in ("" for none). */
   workspaceId: string;
+  /** The workspace the key is bound to; null when unbound, for master keys and users. */
+  keyWorkspaceId: string | null;
 }
 
 export interface Verdict {

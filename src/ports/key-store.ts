@@ -34,6 +34,8 @@ export interface UpdateConditions {
   onlyActive?: boolean;
   /** Only while the current secret's hash is still this one. */
   ifHash?: string;
+  /** Only while the scopes are still exactly these (same order): the grant a decision was made on. */
+  ifScopes?: readonly string[];
 }
 
 /** Where key records live. Every method is scoped by organization except the hash lookup. */

@@ -13,6 +13,7 @@ import {
   optionalNullableString,
   optionalString,
   optionalStringArray,
+  optionalStringMap,
   readObject,
 } from "./json-shape.js";
 import { badRequest } from "./problem.js";
@@ -28,6 +29,7 @@ export interface ApiKeyJson {
   scopes: string[];
   workspaceId: string | null;
   hint: string;
+  metadata: Record<string, string>;
   expiresAt: string | null;
   lastUsedAt: string | null;
   createdAt: string;
@@ -58,6 +60,7 @@ export function apiKeyToJson(record: ApiKeyRecord): ApiKeyJson {
     scopes: [...record.scopes],
     workspaceId: record.workspaceId,
     hint: record.hint,
+    metadata: { ...record.metadata },
     expiresAt: iso(record.expiresAt),
     lastUsedAt: iso(record.lastUsedAt),
     createdAt: record.createdAt.toISOString(),
@@ -69,11 +72,11 @@ export function issuedKeyToJson(issued: IssuedKey): IssuedApiKeyJson {
   return { ...apiKeyToJson(issued.record), key: issued.plaintext };
 }
 
-const CREATE_FIELDS = ["name", "mode", "scopes", "kind", "workspaceId", "expiresAt"] as const;
-const UPDATE_FIELDS = ["name", "scopes", "enabled"] as const;
+const CREATE_FIELDS = ["name", "mode", "scopes", "kind", "workspaceId", "metadata", "expiresAt"] as const;
+const UPDATE_FIELDS = ["name", "scopes", "metadata", "enabled"] as const;
 const ROLL_FIELDS = ["gracePeriodSeconds"] as const;
 
-/** `POST /v1/api-keys`: `{name, mode?, scopes?, kind?, workspaceId?, expiresAt?}`. */
+/** `POST /v1/api-keys`: `{name, mode?, scopes?, kind?, workspaceId?, metadata?, expiresAt?}`. */
 export function createInputFromJson(organizationId: string, value: unknown): CreateKeyInput {
   if (value === undefined) throw badRequest("request body", "is required: {\"name\": \"...\"}");
   const body = readObject(value, CREATE_FIELDS);
@@ -88,24 +91,28 @@ export function createInputFromJson(organizationId: string, value: unknown): Cre
   if (scopes !== undefined) input.scopes = scopes;
   const workspaceId = optionalNullableString(body, "workspaceId");
   if (workspaceId !== undefined) input.workspaceId = workspaceId;
+  const metadata = optionalStringMap(body, "metadata");
+  if (metadata !== undefined) input.metadata = metadata;
   const expiresAt = optionalDateTime(body, "expiresAt");
   if (expiresAt !== undefined) input.expiresAt = expiresAt;
   return input;
 }
 
-/** `PATCH /v1/api-keys/{id}`: any of `{name, scopes, enabled}`, at least one. */
+/** `PATCH /v1/api-keys/{id}`: any of `{name, scopes, metadata, enabled}`, at least one. */
 export function updateInputFromJson(value: unknown): UpdateKeyInput {
-  if (value === undefined) throw badRequest("request body", "is required: any of name, scopes, enabled");
+  if (value === undefined) throw badRequest("request body", "is required: any of name, scopes, metadata, enabled");
   const body = readObject(value, UPDATE_FIELDS);
   const input: UpdateKeyInput = {};
   const name = optionalString(body, "name");
   if (name !== undefined) input.name = name;
   const scopes = optionalStringArray(body, "scopes");
   if (scopes !== undefined) input.scopes = scopes;
+  const metadata = optionalStringMap(body, "metadata");
+  if (metadata !== undefined) input.metadata = metadata;
   const enabled = optionalBoolean(body, "enabled");
   if (enabled !== undefined) input.enabled = enabled;
   if (Object.keys(input).length === 0) {
-    throw badRequest("request body", "names no field to change (name, scopes, enabled)");
+    throw badRequest("request body", "names no field to change (name, scopes, metadata, enabled)");
   }
   return input;
 }

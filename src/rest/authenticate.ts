@@ -2,41 +2,57 @@
  * Authentication of dashboard requests through the same Verifier as every
  * other caller: a user access token of the organization, or an API key of the
  * organization holding the scope the route needs (or unscoped). A denial is
- * answered exactly as the verdict says (status, headers, problem+json body).
+ * answered exactly as the verdict says (status, headers, problem+json body);
+ * on success the verdict's caller becomes the actor the use cases judge.
  */
 import type { IncomingMessage } from "node:http";
 import type { Verifier } from "../app/verify.js";
 import type { RawHeader } from "../domain/credentials.js";
+import { API_KEYS_READ_SCOPE, API_KEYS_WRITE_SCOPE, AUDIT_READ_SCOPE } from "../domain/privilege.js";
+import type { Actor } from "../domain/privilege.js";
+import { actorFromCaller } from "../domain/request-context.js";
 import type { Verdict } from "../domain/verdict.js";
 import type { HeaderValues, RestResponse } from "./response.js";
 
-/** What a route needs: reading keys, or changing them. */
-export type Access = "read" | "write";
+/** What a route needs: reading keys, changing them, or reading the audit trail. */
+export type Access = "read" | "write" | "audit";
 
-export const API_KEYS_READ_SCOPE = "api_keys:read";
-export const API_KEYS_WRITE_SCOPE = "api_keys:write";
+/** The scopes that grant each access; the first is the one a denial names. */
+const GRANTING_SCOPES: Readonly<Record<Access, readonly string[]>> = {
+  read: [API_KEYS_READ_SCOPE, API_KEYS_WRITE_SCOPE],
+  write: [API_KEYS_WRITE_SCOPE],
+  audit: [AUDIT_READ_SCOPE, API_KEYS_READ_SCOPE, API_KEYS_WRITE_SCOPE],
+};
 
 export type Authentication =
-  | { ok: true; organizationId: string; headers: HeaderValues }
+  | { ok: true; organizationId: string; actor: Actor; headers: HeaderValues }
   | { ok: false; response: RestResponse };
 
-export async function authenticate(verifier: Verifier, req: IncomingMessage, access: Access): Promise<Authentication> {
+export async function authenticate(
+  verifier: Verifier,
+  req: IncomingMessage,
+  access: Access,
+  clientIp: string,
+): Promise<Authentication> {
   const headers = rawHeaders(req);
-  const verify = (requiredScope: string) =>
-    verifier.verify({ headers, requiredScope, clientIp: req.socket.remoteAddress ?? "" });
+  const verify = (requiredScope: string) => verifier.verify({ headers, requiredScope, clientIp });
 
-  let verdict = await verify(access === "write" ? API_KEYS_WRITE_SCOPE : API_KEYS_READ_SCOPE);
-  // A key that may change keys may also read them. The first verdict charged
-  // no quota (scope is checked before the rate limit), so asking again is fair.
-  if (
-    access === "read" &&
-    verdict.code === "INSUFFICIENT_SCOPE" &&
-    verdict.caller?.scopes.includes(API_KEYS_WRITE_SCOPE)
-  ) {
-    verdict = await verify(API_KEYS_WRITE_SCOPE);
+  const [asked = API_KEYS_WRITE_SCOPE, ...others] = GRANTING_SCOPES[access];
+  let verdict = await verify(asked);
+  // A key holding another scope that grants this access (api_keys:write
+  // implies read) asks again with it. The first verdict charged no quota
+  // (scope is checked before the rate limit), so asking again is fair.
+  const alternative = others.find((scope) => verdict.caller?.scopes.includes(scope));
+  if (verdict.code === "INSUFFICIENT_SCOPE" && alternative !== undefined) {
+    verdict = await verify(alternative);
   }
   if (!verdict.allowed || !verdict.caller) return { ok: false, response: verdictResponse(verdict) };
-  return { ok: true, organizationId: verdict.caller.organizationId, headers: verdictHeaders(verdict) };
+  return {
+    ok: true,
+    organizationId: verdict.caller.organizationId,
+    actor: actorFromCaller(verdict.caller),
+    headers: verdictHeaders(verdict),
+  };
 }
 
 function rawHeaders(req: IncomingMessage): RawHeader[] {

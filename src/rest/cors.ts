@@ -11,7 +11,7 @@ import type { HeaderValues } from "./response.js";
 /** How long a browser may cache a preflight answer, in seconds. */
 export const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
-/** Response headers a browser script may read (paging, rate limits, auth errors). */
+/** Response headers a browser script may read (paging, rate limits, auth errors, request id). */
 const EXPOSED_HEADERS = [
   "Link",
   "X-Next-Cursor",
@@ -21,6 +21,7 @@ const EXPOSED_HEADERS = [
   "RateLimit-Reset",
   "Retry-After",
   "WWW-Authenticate",
+  "X-Request-Id",
 ].join(", ");
 
 /** A comma-separated list of header names (RFC 9110 tokens). */

@@ -72,6 +72,17 @@ export function optionalStringArray(body: JsonObject, field: string): string[] |
   return value as string[];
 }
 
+/** A JSON object of string values (`{"team": "core"}`), or absent. */
+export function optionalStringMap(body: JsonObject, field: string): Record<string, string> | undefined {
+  const value = body[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) wrongType(field, "an object of strings", value);
+  for (const item of Object.values(value)) {
+    if (typeof item !== "string") wrongType(field, "an object of strings", item);
+  }
+  return value as Record<string, string>;
+}
+
 export function optionalInteger(body: JsonObject, field: string, min: number, max: number): number | undefined {
   const value = body[field];
   if (value === undefined) return undefined;
@@ -89,6 +100,11 @@ export function optionalDateTime(body: JsonObject, field: string): Date | null |
   const value = body[field];
   if (value === undefined || value === null) return value;
   if (typeof value !== "string") wrongType(field, "an ISO 8601 date-time string or null", value);
+  return readDateTime(field, value);
+}
+
+/** An ISO 8601 date-time with a zone (RFC 3339), from a body field or a query parameter. */
+export function readDateTime(field: string, value: string): Date {
   const date = parseDateTime(value);
   if (!date) throw badRequest(field, "must be an ISO 8601 date-time with a time zone, like 2030-01-31T12:00:00Z");
   return date;

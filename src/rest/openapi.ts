@@ -4,12 +4,24 @@
  * status in it against the running server, and every route the server
  * serves against it.
  */
+import { AUDIT_ACTIONS } from "../domain/audit-event.js";
+import { API_KEYS_READ_SCOPE, API_KEYS_WRITE_SCOPE, AUDIT_READ_SCOPE } from "../domain/privilege.js";
+import { METADATA_KEY_PATTERN, METADATA_LIMITS } from "../domain/validation.js";
 import { PREFLIGHT_MAX_AGE_SECONDS } from "./cors.js";
 import { MAX_BODY_BYTES } from "./request-body.js";
 
+/** Every /v1 answer carries its request id. */
+const requestId = {
+  "X-Request-Id": {
+    description: "The request's id: the client's X-Request-Id when sane (1-128 visible ASCII characters), else a new one. Audit events record it.",
+    required: true,
+    schema: { type: "string" },
+  },
+};
+
 const problem = (description: string, headers: Record<string, unknown> = {}) => ({
   description,
-  headers,
+  headers: { ...requestId, ...headers },
   content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
 });
 
@@ -25,6 +37,21 @@ const required = <T extends Record<string, object>>(headers: T) =>
   Object.fromEntries(Object.entries(headers).map(([name, header]) => [name, { ...header, required: true }]));
 
 const location = { Location: { description: "The key's URL.", required: true, schema: { type: "string" } } };
+
+/** Headers of a successful answer. */
+const success = { ...requestId, ...rateLimitHeaders };
+
+/** The headers of a page of a list. */
+const pageHeaders = (path: string) => ({
+  Link: { description: `The next page: \`<${path}?limit=…&cursor=…>; rel="next"\` (same filters).`, schema: { type: "string" } },
+  "X-Next-Cursor": { description: "The next page's cursor; absent on the last page.", schema: { type: "string" } },
+  ...success,
+});
+
+const pageParameters = [
+  { name: "limit", in: "query", description: "Page size.", schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },
+  { name: "cursor", in: "query", description: "From `X-Next-Cursor` of the previous page.", schema: { type: "string" } },
+];
 
 /** Responses every authenticated operation can give. */
 const authResponses = {
@@ -54,19 +81,29 @@ const preflight = (methods: string) => ({
   responses: {
     "204": {
       description: "Preflight answered.",
-      headers: { Allow: { description: "The path's methods.", required: true, schema: { type: "string" } } },
+      headers: { Allow: { description: "The path's methods.", required: true, schema: { type: "string" } }, ...requestId },
     },
   },
 });
 
 const isoDateTime = (description: string) => ({ type: ["string", "null"], format: "date-time", description });
 
+const METADATA_SCHEMA = {
+  type: "object",
+  description:
+    `Your own strings about the key: at most ${METADATA_LIMITS.maxEntries} entries, keys 1-${METADATA_LIMITS.maxKeyLength} characters ` +
+    `of A-Z a-z 0-9 _ - (starting with a letter or digit), values at most ${METADATA_LIMITS.maxValueLength} characters.`,
+  maxProperties: METADATA_LIMITS.maxEntries,
+  propertyNames: { pattern: METADATA_KEY_PATTERN.source },
+  additionalProperties: { type: "string", maxLength: METADATA_LIMITS.maxValueLength },
+};
+
 const API_KEY_SCHEMA = {
   type: "object",
   additionalProperties: false,
   required: [
     "id", "name", "organizationId", "active", "enabled", "mode", "kind", "scopes",
-    "workspaceId", "hint", "expiresAt", "lastUsedAt", "createdAt", "updatedAt",
+    "workspaceId", "hint", "metadata", "expiresAt", "lastUsedAt", "createdAt", "updatedAt",
   ],
   properties: {
     id: { type: "string", description: "Unique identifier of the key." },
@@ -79,6 +116,7 @@ const API_KEY_SCHEMA = {
     scopes: { type: "array", items: { type: "string" }, description: "Empty: unscoped, full access." },
     workspaceId: { type: ["string", "null"], description: "A standard key's workspace, if bound to one." },
     hint: { type: "string", description: "Prefix, first 4 and last 4 characters of the secret." },
+    metadata: METADATA_SCHEMA,
     expiresAt: isoDateTime("When the key stops working, if ever."),
     lastUsedAt: isoDateTime("Last successful use (written in batches, a few seconds late)."),
     createdAt: { type: "string", format: "date-time" },
@@ -96,6 +134,42 @@ const ISSUED_API_KEY_SCHEMA = {
   },
 };
 
+const party = (types: readonly string[], description: string) => ({
+  type: "object",
+  additionalProperties: false,
+  required: ["type", "id"],
+  description,
+  properties: { type: { type: "string", enum: types }, id: { type: "string" } },
+});
+
+const AUDIT_EVENT_SCHEMA = {
+  type: "object",
+  additionalProperties: false,
+  required: ["id", "organizationId", "time", "action", "outcome", "actor", "target", "changes", "requestId", "clientIp", "reason"],
+  properties: {
+    id: { type: "string", description: "A UUID v7." },
+    organizationId: { type: "string" },
+    time: { type: "string", format: "date-time" },
+    action: { type: "string", enum: AUDIT_ACTIONS },
+    outcome: { type: "string", enum: ["allowed", "denied"] },
+    actor: party(["api_key", "user", "service"], "Who acted: a key id, a user id (the token's subject) or a service token (`token-N`)."),
+    target: party(["api_key", "organization"], "What was acted on."),
+    changes: {
+      type: "object",
+      description: "Field name → `{old, new}` (for create, `old` is null). Never a secret, hash or hint.",
+      additionalProperties: {
+        type: "object",
+        additionalProperties: false,
+        required: ["old", "new"],
+        properties: { old: {}, new: {} },
+      },
+    },
+    requestId: { type: "string", description: "The request's X-Request-Id." },
+    clientIp: { type: "string", description: "The client's address as keyward saw it." },
+    reason: { type: "string", description: "Why a denied action was refused; empty when allowed." },
+  },
+};
+
 export const OPENAPI_DOCUMENT = {
   openapi: "3.1.0",
   info: {
@@ -106,15 +180,24 @@ export const OPENAPI_DOCUMENT = {
       "",
       "Authentication: a user access token of the organization (`Authorization: Bearer <JWT>`), or an API key of",
       "the organization (`Authorization: Bearer sk_…`, or `x-api-key` + `x-sender-id`). A key needs scope",
-      "`api_keys:read` to read and `api_keys:write` to change keys (`api_keys:write` also reads); an unscoped key",
-      "may do both. The organization is always the caller's; another organization's key id is 404.",
+      `\`${API_KEYS_READ_SCOPE}\` to read and \`${API_KEYS_WRITE_SCOPE}\` to change keys (\`${API_KEYS_WRITE_SCOPE}\` also reads); an unscoped key`,
+      `may do both. The audit trail needs \`${AUDIT_READ_SCOPE}\` or either api_keys scope. The organization is always the`,
+      "caller's; another organization's key id is 404.",
+      "",
+      "Least privilege: users and unscoped keys manage every key of their organization. A scoped key with",
+      `\`${API_KEYS_WRITE_SCOPE}\` creates, changes, rolls, revokes, enables or disables only keys whose grant is within its own:`,
+      "scopes it holds itself (never an unscoped key), not live from a test key, not master unless it is one, and only",
+      "its own workspace's keys when bound to one; a change is judged on the key before and after it. A refusal is 403",
+      "`insufficient_privilege` and changes nothing. Every such action, allowed or refused, is in the audit trail",
+      "(`GET /v1/audit-events`).",
       "",
       `Request bodies are \`application/json\` (UTF-8), at most ${MAX_BODY_BYTES} bytes; unknown fields, wrong types`,
       "and unknown query parameters are rejected. Every error is `application/problem+json`",
       "(`type, title, status, detail, code`); a method a path does not serve is 405 with an `Allow` header, an",
       "unknown path 404.",
       "",
-      "CORS applies to every /v1/ path (origins from `KEYWARD_CORS_ORIGINS`, default any).",
+      "CORS applies to every /v1/ path (origins from `KEYWARD_CORS_ORIGINS`, default any). Every /v1 answer carries",
+      "`X-Request-Id`.",
     ].join("\n"),
   },
   servers: [{ url: "/" }],
@@ -129,7 +212,7 @@ export const OPENAPI_DOCUMENT = {
         responses: {
           "201": {
             description: "Created.",
-            headers: { ...location, ...rateLimitHeaders },
+            headers: { ...location, ...success },
             content: json({ $ref: "#/components/schemas/IssuedApiKey" }),
           },
           ...authResponses,
@@ -143,19 +226,14 @@ export const OPENAPI_DOCUMENT = {
           "Newest first, revoked keys included (filter with `active`). The body is a plain array; when more keys follow, " +
           "the next page's URL is in `Link: <…>; rel=\"next\"` and its cursor in `X-Next-Cursor`.",
         parameters: [
-          { name: "limit", in: "query", description: "Page size.", schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },
-          { name: "cursor", in: "query", description: "From `X-Next-Cursor` of the previous page.", schema: { type: "string" } },
+          ...pageParameters,
           { name: "mode", in: "query", schema: { type: "string", enum: ["live", "test"] } },
           { name: "active", in: "query", description: "false: revoked keys only.", schema: { type: "boolean" } },
         ],
         responses: {
           "200": {
             description: "One page of keys (never their secrets).",
-            headers: {
-              Link: { description: 'The next page: `</v1/api-keys?limit=…&cursor=…>; rel="next"`.', schema: { type: "string" } },
-              "X-Next-Cursor": { description: "The next page's cursor; absent on the last page.", schema: { type: "string" } },
-              ...rateLimitHeaders,
-            },
+            headers: pageHeaders("/v1/api-keys"),
             content: json({ type: "array", items: { $ref: "#/components/schemas/ApiKey" } }),
           },
           ...authResponses,
@@ -169,7 +247,7 @@ export const OPENAPI_DOCUMENT = {
         operationId: "getApiKey",
         summary: "Get an API key",
         responses: {
-          "200": { description: "The key.", headers: rateLimitHeaders, content: json({ $ref: "#/components/schemas/ApiKey" }) },
+          "200": { description: "The key.", headers: success, content: json({ $ref: "#/components/schemas/ApiKey" }) },
           ...authResponses,
           "404": ref("NotFound"),
         },
@@ -179,7 +257,7 @@ export const OPENAPI_DOCUMENT = {
         summary: "Rename, re-scope, disable or enable an API key",
         requestBody: { required: true, content: json({ $ref: "#/components/schemas/UpdateApiKeyRequest" }) },
         responses: {
-          "200": { description: "The updated key.", headers: rateLimitHeaders, content: json({ $ref: "#/components/schemas/ApiKey" }) },
+          "200": { description: "The updated key.", headers: success, content: json({ $ref: "#/components/schemas/ApiKey" }) },
           ...authResponses,
           ...bodyResponses,
           "404": ref("NotFound"),
@@ -191,7 +269,7 @@ export const OPENAPI_DOCUMENT = {
         summary: "Revoke an API key",
         description: "Revokes for good (the record is kept, `active: false`). Revoking a revoked key answers it unchanged.",
         responses: {
-          "200": { description: "The revoked key.", headers: rateLimitHeaders, content: json({ $ref: "#/components/schemas/ApiKey" }) },
+          "200": { description: "The revoked key.", headers: success, content: json({ $ref: "#/components/schemas/ApiKey" }) },
           ...authResponses,
           "404": ref("NotFound"),
         },
@@ -210,7 +288,7 @@ export const OPENAPI_DOCUMENT = {
         responses: {
           "201": {
             description: "Rolled.",
-            headers: { ...location, ...rateLimitHeaders },
+            headers: { ...location, ...success },
             content: json({ $ref: "#/components/schemas/IssuedApiKey" }),
           },
           ...authResponses,
@@ -220,6 +298,33 @@ export const OPENAPI_DOCUMENT = {
         },
       },
       options: preflight("POST, OPTIONS"),
+    },
+    "/v1/audit-events": {
+      get: {
+        operationId: "listAuditEvents",
+        summary: "List the organization's audit events",
+        description:
+          "Every management action on the organization's keys and the organization itself, allowed or refused, newest first. " +
+          "The body is a plain array; when more events follow, the next page's URL is in `Link: <…>; rel=\"next\"` and its " +
+          "cursor in `X-Next-Cursor`. Filters combine (all must match).",
+        parameters: [
+          ...pageParameters,
+          { name: "action", in: "query", schema: { type: "string", enum: AUDIT_ACTIONS } },
+          { name: "actorId", in: "query", description: "Only events by this key, user or service.", schema: { type: "string", minLength: 1, maxLength: 256 } },
+          { name: "targetId", in: "query", description: "Only events about this key or organization.", schema: { type: "string", minLength: 1, maxLength: 256 } },
+          { name: "start", in: "query", description: "Only events at or after this time (ISO 8601 with a zone).", schema: { type: "string", format: "date-time" } },
+          { name: "end", in: "query", description: "Only events before this time (ISO 8601 with a zone).", schema: { type: "string", format: "date-time" } },
+        ],
+        responses: {
+          "200": {
+            description: "One page of events.",
+            headers: pageHeaders("/v1/audit-events"),
+            content: json({ type: "array", items: { $ref: "#/components/schemas/AuditEvent" } }),
+          },
+          ...authResponses,
+        },
+      },
+      options: preflight("GET, OPTIONS"),
     },
     "/v1/openapi.json": {
       get: {
@@ -268,6 +373,7 @@ export const OPENAPI_DOCUMENT = {
     schemas: {
       ApiKey: API_KEY_SCHEMA,
       IssuedApiKey: ISSUED_API_KEY_SCHEMA,
+      AuditEvent: AUDIT_EVENT_SCHEMA,
       CreateApiKeyRequest: {
         type: "object",
         additionalProperties: false,
@@ -278,6 +384,7 @@ export const OPENAPI_DOCUMENT = {
           kind: { type: "string", enum: ["standard", "master"], default: "standard" },
           scopes: { type: "array", maxItems: 50, items: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._:/*-]{0,99}$" } },
           workspaceId: { type: ["string", "null"], description: "Binds a standard key to one workspace; not for master keys." },
+          metadata: METADATA_SCHEMA,
           expiresAt: { type: ["string", "null"], format: "date-time", description: "ISO 8601 with a time zone, in the future." },
         },
       },
@@ -288,6 +395,7 @@ export const OPENAPI_DOCUMENT = {
         properties: {
           name: { type: "string", minLength: 1, maxLength: 200 },
           scopes: { type: "array", maxItems: 50, items: { type: "string" } },
+          metadata: { ...METADATA_SCHEMA, description: `Replaces the key's metadata. ${METADATA_SCHEMA.description}` },
           enabled: { type: "boolean" },
         },
       },
@@ -324,7 +432,10 @@ export const OPENAPI_DOCUMENT = {
       Unauthorized: problem("Missing or invalid credential (the verdict of Verify, e.g. `Invalid API credentials!`).", {
         "WWW-Authenticate": { required: true, schema: { type: "string" } },
       }),
-      Forbidden: problem("The key lacks the scope (`code: insufficient_scope`), or the organization is suspended."),
+      Forbidden: problem(
+        "The key lacks the scope (`code: insufficient_scope`), asks for more than its own grant (`code: insufficient_privilege`), " +
+          "or the organization is suspended.",
+      ),
       NotFound: problem("No such key in the caller's organization."),
       Conflict: problem("The key is revoked (or changed concurrently): it cannot be changed."),
       PayloadTooLarge: problem(`The body is larger than ${MAX_BODY_BYTES} bytes.`),
@@ -333,7 +444,7 @@ export const OPENAPI_DOCUMENT = {
         "Retry-After": { description: "Seconds to wait.", required: true, schema: { type: "integer" } },
         ...required(rateLimitHeaders),
       }),
-      Unavailable: problem("Storage is unreachable; retry.", { "Retry-After": { required: true, schema: { type: "integer" } } }),
+      Unavailable: problem("Storage or the audit trail is unreachable; retry.", { "Retry-After": { required: true, schema: { type: "integer" } } }),
     },
   },
 } as const;

@@ -46,6 +46,7 @@ const STATUSES: Readonly<Record<AppErrorCode, number>> = {
   invalid_argument: 400,
   unauthenticated: 401,
   permission_denied: 403,
+  insufficient_privilege: 403,
   not_found: 404,
   failed_precondition: 409,
   unavailable: 503,
@@ -67,6 +68,7 @@ const RETRY_SOON = { "retry-after": "1" };
 export function toRestProblem(error: unknown, logger: Logger): RestProblem {
   if (error instanceof RestProblem) return error;
   if (error instanceof AppError) {
+    if (error.cause !== undefined) logger.warn({ err: error.cause }, error.message);
     const renamed = error.field ? REST_FIELD_NAMES[error.field] : undefined;
     const detail =
       renamed && error.field && error.message.startsWith(`${error.field}:`)

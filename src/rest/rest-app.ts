@@ -6,7 +6,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { ApiKeys } from "../app/api-keys.js";
+import type { AuditTrail } from "../app/audit-trail.js";
 import type { Verifier } from "../app/verify.js";
+import { clientIpFrom, requestIdFrom } from "../domain/request-context.js";
+import type { RequestContext } from "../domain/request-context.js";
 import { authenticate } from "./authenticate.js";
 import { CorsPolicy } from "./cors.js";
 import { badRequest, RestProblem, toRestProblem } from "./problem.js";
@@ -18,6 +21,7 @@ import { Router } from "./router.js";
 
 export interface RestDeps {
   apiKeys: ApiKeys;
+  audit: AuditTrail;
   verifier: Verifier;
   /** Allowed browser origins: `["*"]` for any, else exact origins. */
   corsOrigins: readonly string[];
@@ -35,9 +39,11 @@ export function restApp(deps: RestDeps) {
     const path = queryStart === -1 ? url : url.slice(0, queryStart);
     const queryString = queryStart === -1 ? "" : url.slice(queryStart + 1);
     const method = req.method ?? "GET";
+    const requestId = requestIdFrom(req.headers["x-request-id"]);
+    const clientIp = clientIpFrom(req.socket.remoteAddress);
 
     let response: RestResponse;
-    let corsHeaders: HeaderValues = cors.responseHeaders(req);
+    let corsHeaders: HeaderValues = { ...cors.responseHeaders(req), "x-request-id": requestId };
     try {
       const match = router.match(method, path);
       if (match.type === "not_found") {
@@ -46,7 +52,7 @@ export function restApp(deps: RestDeps) {
         const allow = [...match.allowed, "OPTIONS"];
         if (method === "OPTIONS") {
           // A CORS preflight, or a plain question about the methods.
-          corsHeaders = cors.preflightHeaders(req, allow);
+          corsHeaders = { ...cors.preflightHeaders(req, allow), "x-request-id": requestId };
           response = { status: 204, headers: { allow: allow.join(", ") } };
         } else {
           throw new RestProblem(405, "method_not_allowed", `${method} is not allowed on ${path}`, {
@@ -56,18 +62,20 @@ export function restApp(deps: RestDeps) {
       } else {
         const { route, params } = match;
         let organizationId = "";
+        let context: RequestContext | null = null;
         let authHeaders: HeaderValues = {};
         if (route.access !== null) {
-          const auth = await authenticate(deps.verifier, req, route.access);
+          const auth = await authenticate(deps.verifier, req, route.access, clientIp);
           if (!auth.ok) {
             await writeResponse(req, res, auth.response, corsHeaders);
             return;
           }
           organizationId = auth.organizationId;
+          context = { actor: auth.actor, requestId, clientIp };
           authHeaders = auth.headers;
         }
         const query = readQuery(queryString, route.query);
-        response = await route.handle({ apiKeys: deps.apiKeys, req, params, query, organizationId });
+        response = await route.handle({ apiKeys: deps.apiKeys, audit: deps.audit, req, params, query, organizationId, context });
         response = { ...response, headers: { ...authHeaders, ...response.headers } };
       }
     } catch (error) {

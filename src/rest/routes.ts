@@ -4,8 +4,10 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { ApiKeys } from "../app/api-keys.js";
-import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from "../app/api-keys.js";
+import type { AuditTrail } from "../app/audit-trail.js";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../app/paging.js";
 import type { Mode } from "../domain/api-key.js";
+import type { RequestContext } from "../domain/request-context.js";
 import {
   apiKeyToJson,
   createInputFromJson,
@@ -14,7 +16,9 @@ import {
   MODES,
   updateInputFromJson,
 } from "./api-key-json.js";
+import { auditEventToJson } from "./audit-event-json.js";
 import type { Access } from "./authenticate.js";
+import { readDateTime } from "./json-shape.js";
 import { OPENAPI_DOCUMENT } from "./openapi.js";
 import { badRequest } from "./problem.js";
 import { readJsonBody } from "./request-body.js";
@@ -24,11 +28,14 @@ import type { RouteSpec } from "./router.js";
 
 export interface RouteCall {
   apiKeys: ApiKeys;
+  audit: AuditTrail;
   req: IncomingMessage;
   params: Readonly<Record<string, string>>;
   query: QueryParams;
   /** The caller's organization (the verdict's); empty on public routes. */
   organizationId: string;
+  /** Who calls (the verdict's caller), with the request id and client address; null on public routes. */
+  context: RequestContext | null;
 }
 
 /** Query parameters, each at most once. */
@@ -57,8 +64,9 @@ export const REST_ROUTES: readonly RestRoute[] = [
     path: "/v1/api-keys",
     access: "write",
     query: [],
-    async handle({ apiKeys, req, organizationId }) {
-      const issued = await apiKeys.create(createInputFromJson(organizationId, await readJsonBody(req)));
+    async handle(call) {
+      const input = createInputFromJson(call.organizationId, await readJsonBody(call.req));
+      const issued = await call.apiKeys.create(acting(call), input);
       return jsonResponse(201, issuedKeyToJson(issued), { location: keyPath(issued.record.id) });
     },
   },
@@ -70,15 +78,7 @@ export const REST_ROUTES: readonly RestRoute[] = [
     async handle({ apiKeys, query, organizationId }) {
       const filters = listFilters(query);
       const page = await apiKeys.list(organizationId, filters);
-      const headers: Record<string, string> = {};
-      if (page.nextPageToken) {
-        const next = new URLSearchParams({ limit: String(filters.pageSize), cursor: page.nextPageToken });
-        if (filters.mode) next.set("mode", filters.mode);
-        if (filters.active !== undefined) next.set("active", String(filters.active));
-        headers["link"] = `</v1/api-keys?${next.toString()}>; rel="next"`;
-        headers["x-next-cursor"] = page.nextPageToken;
-      }
-      return jsonResponse(200, page.records.map(apiKeyToJson), headers);
+      return jsonResponse(200, page.records.map(apiKeyToJson), nextPageHeaders("/v1/api-keys", query, filters, page.nextPageToken));
     },
   },
   {
@@ -86,17 +86,16 @@ export const REST_ROUTES: readonly RestRoute[] = [
     path: "/v1/api-keys/{id}",
     access: "read",
     query: [],
-    handle: async ({ apiKeys, params, organizationId }) =>
-      jsonResponse(200, apiKeyToJson(await apiKeys.get(organizationId, params["id"] ?? ""))),
+    handle: async (call) => jsonResponse(200, apiKeyToJson(await call.apiKeys.get(call.organizationId, keyId(call)))),
   },
   {
     method: "PATCH",
     path: "/v1/api-keys/{id}",
     access: "write",
     query: [],
-    async handle({ apiKeys, req, params, organizationId }) {
-      const input = updateInputFromJson(await readJsonBody(req));
-      return jsonResponse(200, apiKeyToJson(await apiKeys.update(organizationId, params["id"] ?? "", input)));
+    async handle(call) {
+      const input = updateInputFromJson(await readJsonBody(call.req));
+      return jsonResponse(200, apiKeyToJson(await call.apiKeys.update(acting(call), call.organizationId, keyId(call), input)));
     },
   },
   {
@@ -104,42 +103,82 @@ export const REST_ROUTES: readonly RestRoute[] = [
     path: "/v1/api-keys/{id}",
     access: "write",
     query: [],
-    handle: async ({ apiKeys, params, organizationId }) =>
-      jsonResponse(200, apiKeyToJson(await apiKeys.revoke(organizationId, params["id"] ?? ""))),
+    handle: async (call) =>
+      jsonResponse(200, apiKeyToJson(await call.apiKeys.revoke(acting(call), call.organizationId, keyId(call)))),
   },
   {
     method: "POST",
     path: "/v1/api-keys/{id}/roll",
     access: "write",
     query: [],
-    async handle({ apiKeys, req, params, organizationId }) {
-      const gracePeriodMs = gracePeriodMsFromJson(await readJsonBody(req));
-      const issued = await apiKeys.roll(organizationId, params["id"] ?? "", gracePeriodMs);
+    async handle(call) {
+      const gracePeriodMs = gracePeriodMsFromJson(await readJsonBody(call.req));
+      const issued = await call.apiKeys.roll(acting(call), call.organizationId, keyId(call), gracePeriodMs);
       return jsonResponse(201, issuedKeyToJson(issued), { location: keyPath(issued.record.id) });
+    },
+  },
+  {
+    method: "GET",
+    path: "/v1/audit-events",
+    access: "audit",
+    query: ["limit", "cursor", "action", "actorId", "targetId", "start", "end"],
+    async handle({ audit, query, organizationId }) {
+      const filters = auditFilters(query);
+      const page = await audit.list(organizationId, filters);
+      return jsonResponse(200, page.events.map(auditEventToJson), nextPageHeaders("/v1/audit-events", query, filters, page.nextPageToken));
     },
   },
 ];
 
-interface ListFilters {
+/** The request context of an authenticated route. */
+function acting(call: RouteCall): RequestContext {
+  if (!call.context) throw new Error(`${call.req.method} ${call.req.url} needs an authenticated caller`);
+  return call.context;
+}
+
+const keyId = (call: RouteCall): string => call.params["id"] ?? "";
+
+interface Page {
   pageSize: number;
   pageToken?: string;
+}
+
+/** `limit` (1..100, default 20) and `cursor`. */
+function pageOf(query: QueryParams): Page {
+  const page: Page = { pageSize: DEFAULT_PAGE_SIZE };
+  const limit = query.get("limit");
+  if (limit !== undefined) {
+    const value = /^\d{1,3}$/.test(limit) ? Number(limit) : 0;
+    if (value < 1 || value > MAX_PAGE_SIZE) throw badRequest("limit", `must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+    page.pageSize = value;
+  }
+  const cursor = query.get("cursor");
+  if (cursor !== undefined) {
+    if (cursor === "") throw badRequest("cursor", "is empty");
+    page.pageToken = cursor;
+  }
+  return page;
+}
+
+/**
+ * When another page follows: `Link: <path?…&cursor=…>; rel="next"` (the same
+ * filters, the page size) and `X-Next-Cursor`.
+ */
+function nextPageHeaders(path: string, query: QueryParams, page: Page, nextPageToken: string): Record<string, string> {
+  if (!nextPageToken) return {};
+  const next = new URLSearchParams(query as Map<string, string>);
+  next.set("limit", String(page.pageSize));
+  next.set("cursor", nextPageToken);
+  return { link: `<${path}?${next.toString()}>; rel="next"`, "x-next-cursor": nextPageToken };
+}
+
+interface ListFilters extends Page {
   mode?: Mode;
   active?: boolean;
 }
 
 function listFilters(query: QueryParams): ListFilters {
-  const filters: ListFilters = { pageSize: DEFAULT_PAGE_SIZE };
-  const limit = query.get("limit");
-  if (limit !== undefined) {
-    const value = /^\d{1,3}$/.test(limit) ? Number(limit) : 0;
-    if (value < 1 || value > MAX_PAGE_SIZE) throw badRequest("limit", `must be an integer from 1 to ${MAX_PAGE_SIZE}`);
-    filters.pageSize = value;
-  }
-  const cursor = query.get("cursor");
-  if (cursor !== undefined) {
-    if (cursor === "") throw badRequest("cursor", "is empty");
-    filters.pageToken = cursor;
-  }
+  const filters: ListFilters = pageOf(query);
   const mode = query.get("mode");
   if (mode !== undefined) {
     if (!MODES.includes(mode as Mode)) throw badRequest("mode", 'must be "live" or "test"');
@@ -151,4 +190,18 @@ function listFilters(query: QueryParams): ListFilters {
     filters.active = active === "true";
   }
   return filters;
+}
+
+/** `action`, `actorId`, `targetId` (exact), `start` (inclusive) and `end` (exclusive) as ISO 8601 date-times. */
+function auditFilters(query: QueryParams) {
+  const start = query.get("start");
+  const end = query.get("end");
+  return {
+    ...pageOf(query),
+    action: query.get("action"),
+    actorId: query.get("actorId"),
+    targetId: query.get("targetId"),
+    start: start === undefined ? undefined : readDateTime("start", start),
+    end: end === undefined ? undefined : readDateTime("end", end),
+  };
 }

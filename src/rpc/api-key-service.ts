@@ -10,14 +10,15 @@ import {
   msFromProto,
   planFromProto,
 } from "./proto-mapping.js";
+import { requestContextOf } from "./request-context.js";
 
 const UPDATABLE = new Set(["name", "scopes", "metadata", "enabled"]);
 
 /** authn.v1.ApiKeyService over the key lifecycle use cases. */
 export function apiKeyService(apiKeys: ApiKeys): ServiceImpl<typeof ApiKeyService> {
   return {
-    async createApiKey(req) {
-      const issued = await apiKeys.create({
+    async createApiKey(req, ctx) {
+      const issued = await apiKeys.create(requestContextOf(ctx), {
         organizationId: req.organizationId,
         name: req.name,
         mode: modeFromProto(req.mode, "mode"),
@@ -45,7 +46,7 @@ export function apiKeyService(apiKeys: ApiKeys): ServiceImpl<typeof ApiKeyServic
       return { apiKeys: page.records.map(apiKeyToProto), nextPageToken: page.nextPageToken };
     },
 
-    async updateApiKey(req) {
+    async updateApiKey(req, ctx) {
       const paths = req.updateMask?.paths ?? [];
       if (paths.length === 0) throw invalidArgument("update_mask", "is required");
       const input: UpdateKeyInput = {};
@@ -58,15 +59,16 @@ export function apiKeyService(apiKeys: ApiKeys): ServiceImpl<typeof ApiKeyServic
       if (paths.includes("scopes")) input.scopes = req.scopes;
       if (paths.includes("metadata")) input.metadata = req.metadata;
       if (paths.includes("enabled")) input.enabled = req.enabled;
-      return { apiKey: apiKeyToProto(await apiKeys.update(req.organizationId, req.id, input)) };
+      return { apiKey: apiKeyToProto(await apiKeys.update(requestContextOf(ctx), req.organizationId, req.id, input)) };
     },
 
-    async revokeApiKey(req) {
-      return { apiKey: apiKeyToProto(await apiKeys.revoke(req.organizationId, req.id)) };
+    async revokeApiKey(req, ctx) {
+      return { apiKey: apiKeyToProto(await apiKeys.revoke(requestContextOf(ctx), req.organizationId, req.id)) };
     },
 
-    async rollApiKey(req) {
+    async rollApiKey(req, ctx) {
       const issued = await apiKeys.roll(
+        requestContextOf(ctx),
         req.organizationId,
         req.id,
         msFromProto(req.gracePeriod, "grace_period"),

@@ -11,13 +11,17 @@ const CODES: Readonly<Record<AppErrorCode, Code>> = {
   failed_precondition: Code.FailedPrecondition,
   unauthenticated: Code.Unauthenticated,
   permission_denied: Code.PermissionDenied,
+  insufficient_privilege: Code.PermissionDenied,
   unavailable: Code.Unavailable,
 };
 
 /** Any error as the ConnectError a client sees; internals never leak. */
 export function toConnectError(error: unknown, logger: Logger): ConnectError {
   if (error instanceof ConnectError) return error;
-  if (error instanceof AppError) return new ConnectError(error.message, CODES[error.code]);
+  if (error instanceof AppError) {
+    if (error.cause !== undefined) logger.warn({ err: error.cause }, error.message);
+    return new ConnectError(error.message, CODES[error.code]);
+  }
   if (error instanceof MongoError) {
     logger.warn({ err: { name: error.name, message: error.message } }, "storage error");
     return new ConnectError("storage is unavailable", Code.Unavailable);

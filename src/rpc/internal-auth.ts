@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Interceptor } from "@connectrpc/connect";
+import { SERVICE_TOKEN_ID } from "./request-context.js";
 
 /** Services any caller may use: they reveal nothing (health, reflection). */
 const OPEN_SERVICES = new Set([
@@ -25,11 +26,15 @@ export function internalAuthInterceptor(tokens: readonly string[]): Interceptor 
     const header = req.header.get("authorization") ?? "";
     const match = /^Bearer[ \t]+(\S+)$/i.exec(header);
     const presented = digest(match?.[1] ?? "");
-    let ok = false;
-    for (const token of expected) ok = timingSafeEqual(token, presented) || ok;
-    if (!match || !ok) {
+    let matched = -1;
+    expected.forEach((token, i) => {
+      if (timingSafeEqual(token, presented)) matched = i;
+    });
+    if (!match || matched === -1) {
       throw new ConnectError("a valid service token is required", Code.Unauthenticated);
     }
+    // The audit trail names the token by its position in configuration, never by its value.
+    req.contextValues.set(SERVICE_TOKEN_ID, `token-${matched + 1}`);
     return next(req);
   };
 }

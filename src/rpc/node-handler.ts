@@ -3,7 +3,9 @@
  * correction. connect-es reports a request message it cannot decode (invalid
  * UTF-8 in a string, a truncated or garbled frame) as INTERNAL ("parse
  * binary: ..."), which a caller reads as our fault. It is the caller's: this
- * handler reports it as INVALID_ARGUMENT, on all three protocols.
+ * handler reports it as INVALID_ARGUMENT, on all three protocols. Every call
+ * gets a request id (the caller's sane X-Request-Id, else a new one),
+ * answered in X-Request-Id and recorded in audit events.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
@@ -16,6 +18,8 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
+import { clientIpFrom, requestIdFrom } from "../domain/request-context.js";
+import { callContextValues } from "./request-context.js";
 
 export interface RpcHandlerOptions extends ConnectRouterOptions {
   routes: (router: ConnectRouter) => void;
@@ -37,7 +41,10 @@ export function rpcNodeHandler(options: RpcHandlerOptions) {
       res.end();
       return;
     }
-    const uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    const requestId = requestIdFrom(req.headers["x-request-id"]);
+    res.setHeader("x-request-id", requestId);
+    const contextValues = callContextValues(requestId, clientIpFrom(req.socket.remoteAddress));
+    const uReq = universalRequestFromNodeRequest(req, res, undefined, contextValues);
     handler(uReq)
       .then(reclassifyParseErrors)
       .then((uRes) => universalResponseToNodeResponse(uRes, res))

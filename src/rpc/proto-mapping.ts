@@ -3,6 +3,13 @@ import { create } from "@bufbuild/protobuf";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { durationFromMs, durationMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ApiKeySchema } from "../../gen/authn/v1/api_key_pb.js";
+import {
+  ActorType as ProtoActorType,
+  AuditEventSchema,
+  AuditOutcome as ProtoAuditOutcome,
+  TargetType as ProtoTargetType,
+} from "../../gen/authn/v1/audit_pb.js";
+import type { AuditEvent as ProtoAuditEvent } from "../../gen/authn/v1/audit_pb.js";
 import type { ApiKey } from "../../gen/authn/v1/api_key_pb.js";
 import { KeyKind as ProtoKeyKind, Mode as ProtoMode } from "../../gen/authn/v1/common_pb.js";
 import {
@@ -12,8 +19,10 @@ import {
 } from "../../gen/authn/v1/organization_pb.js";
 import type { Organization, RateLimitPlan as ProtoPlan } from "../../gen/authn/v1/organization_pb.js";
 import type { ApiKeyRecord, KeyKind, Mode, RateLimitPlan } from "../domain/api-key.js";
+import type { AuditEvent, TargetType } from "../domain/audit-event.js";
 import { invalidArgument } from "../domain/errors.js";
 import type { OrganizationRecord, OrganizationStatus } from "../domain/organization.js";
+import type { ActorType } from "../domain/privilege.js";
 
 export function modeToProto(mode: Mode): ProtoMode {
   return mode === "live" ? ProtoMode.LIVE : ProtoMode.TEST;
@@ -137,4 +146,31 @@ export function organizationFromProto(message: Organization | undefined): Organi
     workspaces: message.workspaces,
     rateLimit: planFromProto(message.rateLimit, "organization.rate_limit"),
   };
+}
+
+const ACTOR_TYPES: Readonly<Record<ActorType, ProtoActorType>> = {
+  api_key: ProtoActorType.API_KEY,
+  user: ProtoActorType.USER,
+  service: ProtoActorType.SERVICE,
+};
+
+const TARGET_TYPES: Readonly<Record<TargetType, ProtoTargetType>> = {
+  api_key: ProtoTargetType.API_KEY,
+  organization: ProtoTargetType.ORGANIZATION,
+};
+
+export function auditEventToProto(event: AuditEvent): ProtoAuditEvent {
+  return create(AuditEventSchema, {
+    id: event.id,
+    organizationId: event.organizationId,
+    time: timestampFromDate(event.time),
+    action: event.action,
+    outcome: event.outcome === "allowed" ? ProtoAuditOutcome.ALLOWED : ProtoAuditOutcome.DENIED,
+    actor: { type: ACTOR_TYPES[event.actor.type], id: event.actor.id },
+    target: { type: TARGET_TYPES[event.target.type], id: event.target.id },
+    changes: { ...event.changes },
+    requestId: event.requestId,
+    clientIp: event.clientIp,
+    reason: event.reason,
+  });
 }

@@ -1,12 +1,15 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import { ApiKeyService } from "../../gen/authn/v1/api_key_pb.js";
+import { AuditService } from "../../gen/authn/v1/audit_pb.js";
 import { AuthService } from "../../gen/authn/v1/auth_pb.js";
 import { OrganizationService } from "../../gen/authn/v1/organization_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import type { ApiKeys } from "../app/api-keys.js";
+import type { AuditTrail } from "../app/audit-trail.js";
 import type { Organizations } from "../app/organizations.js";
 import type { Verifier } from "../app/verify.js";
 import { apiKeyService } from "./api-key-service.js";
+import { auditService } from "./audit-service.js";
 import type { VerifyCode } from "../domain/verdict.js";
 import { authService } from "./auth-service.js";
 import { HealthStatus, healthService } from "./health-service.js";
@@ -17,12 +20,13 @@ export interface RpcDeps {
   verifier: Verifier;
   apiKeys: ApiKeys;
   organizations: Organizations;
+  audit: AuditTrail;
   /** Told the code of every verdict Verify answers (metrics). */
   countVerdict?: (code: VerifyCode) => void;
 }
 
 /** keyward's own services: health reports on them, reflection describes them. */
-export const AUTHN_SERVICES = [AuthService, ApiKeyService, OrganizationService] as const;
+export const AUTHN_SERVICES = [AuthService, ApiKeyService, OrganizationService, AuditService] as const;
 
 /**
  * Every service of the RPC port. `health` is the status grpc.health.v1.Health
@@ -33,6 +37,7 @@ export function rpcRoutes(deps: RpcDeps, health = new HealthStatus(AUTHN_SERVICE
     router.service(AuthService, authService(deps.verifier, deps.countVerdict));
     router.service(ApiKeyService, apiKeyService(deps.apiKeys));
     router.service(OrganizationService, organizationService(deps.organizations));
+    router.service(AuditService, auditService(deps.audit));
     router.service(Health, healthService(health));
     registerReflection(router, [...AUTHN_SERVICES, Health]);
   };

@@ -105,6 +105,17 @@ export function keyStoreContract(name: string, open: () => Promise<KeyStore>): v
       expect(await store.update(org, record.id, { name: "x" }, { onlyActive: true })).toBeNull();
     });
 
+    it("updates only while the scopes are exactly the ones given (the grant a decision saw)", async () => {
+      const record = sampleRecord({ organizationId: org, scopes: ["send", "read"] });
+      await store.insert(record);
+      for (const other of [["send"], ["read", "send"], ["send", "read", "cancel"], []]) {
+        expect(await store.update(org, record.id, { name: "x" }, { ifScopes: other })).toBeNull();
+      }
+      expect(await store.update(org, record.id, { scopes: [] }, { ifScopes: ["send", "read"] })).toMatchObject({ scopes: [] });
+      expect(await store.update(org, record.id, { name: "Unscoped" }, { ifScopes: ["send"] })).toBeNull();
+      expect(await store.update(org, record.id, { name: "Unscoped" }, { ifScopes: [] })).toMatchObject({ name: "Unscoped" });
+    });
+
     it("finds a rolled key by its previous secret until that secret is replaced", async () => {
       const record = sampleRecord({ organizationId: org });
       await store.insert(record);

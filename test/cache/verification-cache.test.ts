@@ -8,15 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryRateLimiter } from "../../src/adapters/memory/memory-rate-limiter.js";
 import { MongoKeyStore } from "../../src/adapters/mongo/mongo-key-store.js";
 import { MongoOrganizationStore } from "../../src/adapters/mongo/mongo-organization-store.js";
-import { ApiKeys } from "../../src/app/api-keys.js";
+import type { ApiKeys } from "../../src/app/api-keys.js";
 import { VerificationCache } from "../../src/app/verification-cache.js";
 import type { VerificationCacheOptions } from "../../src/app/verification-cache.js";
 import { Verifier } from "../../src/app/verify.js";
 import { generateKey } from "../../src/domain/key-format.js";
 import { DEFAULT_ROUTE_RULES, RoutePolicy } from "../../src/domain/route-policy.js";
-import { NO_CHANGE_NOTIFIER } from "../../src/ports/change-notifier.js";
 import type { KeyStore } from "../../src/ports/key-store.js";
 import { openMongo } from "../support/keyward.js";
+import { keyLifecycle, SERVICE_CONTEXT } from "../support/use-cases.js";
 
 let mongo: MongoClient;
 let keys: MongoKeyStore;
@@ -29,7 +29,7 @@ beforeAll(async () => {
   keys = new MongoKeyStore(db);
   await keys.ensureIndexes();
   organizations = new MongoOrganizationStore(db);
-  apiKeys = new ApiKeys({ keys, changes: NO_CHANGE_NOTIFIER, now: () => new Date() });
+  apiKeys = keyLifecycle(keys);
 });
 afterAll(() => mongo?.close());
 
@@ -70,7 +70,7 @@ function harness(options: Partial<VerificationCacheOptions> = {}) {
   return { cache, state, verify, advance: (ms: number) => (clock += ms) };
 }
 
-const newKey = async () => (await apiKeys.create({ organizationId: "org-cache", name: "k" })).plaintext;
+const newKey = async () => (await apiKeys.create(SERVICE_CONTEXT, { organizationId: "org-cache", name: "k" })).plaintext;
 
 describe("VerificationCache", () => {
   it("shares one storage lookup among 100 concurrent first calls", async () => {
@@ -117,9 +117,9 @@ describe("VerificationCache", () => {
 
   it("drops an invalidated key at once", async () => {
     const { cache, state, verify } = harness();
-    const issued = await apiKeys.create({ organizationId: "org-cache", name: "k" });
+    const issued = await apiKeys.create(SERVICE_CONTEXT, { organizationId: "org-cache", name: "k" });
     await verify(issued.plaintext);
-    await apiKeys.revoke("org-cache", issued.record.id);
+    await apiKeys.revoke(SERVICE_CONTEXT, "org-cache", issued.record.id);
     expect((await verify(issued.plaintext)).code).toBe("OK"); // still cached: nobody told it
     cache.invalidate({ type: "key", hashes: [issued.record.hash] });
     expect((await verify(issued.plaintext)).code).toBe("KEY_REVOKED");

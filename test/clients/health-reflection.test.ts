@@ -25,7 +25,7 @@ const run = promisify(execFile);
 
 type ReflectionRequest = MessageInitShape<typeof ServerReflectionRequestSchema>;
 
-const AUTHN = ["authn.v1.AuthService", "authn.v1.ApiKeyService", "authn.v1.OrganizationService"];
+const AUTHN = ["authn.v1.AuthService", "authn.v1.ApiKeyService", "authn.v1.OrganizationService", "authn.v1.AuditService"];
 
 async function* from<T>(items: readonly T[]): AsyncIterable<T> {
   yield* items;

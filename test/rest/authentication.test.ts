@@ -35,7 +35,7 @@ async function organizationWithKeys() {
     organizationId,
     user,
     read: await make("reader", ["api_keys:read"]),
-    write: await make("writer", ["api_keys:write"]),
+    write: await make("writer", ["api_keys:write", "send"]),
     unscoped: await make("unscoped", []),
     other: await make("sender", ["send", "read"]),
     target: await make("target", ["send"]),
@@ -93,7 +93,7 @@ describe("authentication of /v1/api-keys", () => {
     const routes = {
       list: ["GET", "/v1/api-keys", undefined],
       get: ["GET", `/v1/api-keys/${target}`, undefined],
-      create: ["POST", "/v1/api-keys", { name: "made by a key" }],
+      create: ["POST", "/v1/api-keys", { name: "made by a key", scopes: ["send"] }],
       update: ["PATCH", `/v1/api-keys/${target}`, { name: "renamed by a key" }],
       roll: ["POST", `/v1/api-keys/${target}/roll`, { gracePeriodSeconds: 3600 }],
     } as const;
@@ -124,7 +124,7 @@ describe("authentication of /v1/api-keys", () => {
   it("accepts the x-api-key + x-sender-id style; the organization is always the credential's", async () => {
     const org = await organizationWithKeys();
     const sent = { "x-api-key": org.write.key, "x-sender-id": org.organizationId };
-    const created = await call(baseUrl, "POST", "/v1/api-keys", { headers: sent, json: { name: "via Sent style" } });
+    const created = await call(baseUrl, "POST", "/v1/api-keys", { headers: sent, json: { name: "via Sent style", scopes: ["send"] } });
     expect(created.status).toBe(201);
     expect(created.body.organizationId).toBe(org.organizationId);
     const listed = await call(baseUrl, "GET", "/v1/api-keys", { headers: sent });

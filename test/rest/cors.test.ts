@@ -57,7 +57,7 @@ describe("CORS with the default (any origin)", () => {
     expect(unknown.headers.get("access-control-allow-origin")).toBe("*");
   });
 
-  it("allows any origin on every /v1/ answer, errors included, and exposes paging and rate-limit headers", async () => {
+  it("allows any origin on every /v1/ answer, errors included, and exposes paging, rate-limit and request-id headers", async () => {
     const baseUrl = open.keyward.server.httpUrl;
     const origin = { origin: "https://anywhere.example" };
     const token = await userToken(newOrganizationId());
@@ -65,7 +65,7 @@ describe("CORS with the default (any origin)", () => {
     expect(created.status).toBe(201);
     expect(created.headers.get("access-control-allow-origin")).toBe("*");
     const exposed = (created.headers.get("access-control-expose-headers") ?? "").split(/,\s*/);
-    for (const header of ["Link", "X-Next-Cursor", "Location", "RateLimit-Remaining", "Retry-After", "WWW-Authenticate"]) {
+    for (const header of ["Link", "X-Next-Cursor", "Location", "RateLimit-Remaining", "Retry-After", "WWW-Authenticate", "X-Request-Id"]) {
       expect(exposed).toContain(header);
     }
     for (const [method, path] of [["GET", "/v1/api-keys"], ["PUT", "/v1/api-keys"], ["GET", "/v1/missing"], ["GET", "/v1/openapi.json"]] as const) {

@@ -5,6 +5,7 @@
  * fetch would not (invalid UTF-8, lying and huge bodies).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_BODY_BYTES } from "../../src/rest/request-body.js";
 import type { TestKeyward } from "../support/keyward.js";
 import type { JsonReply } from "./support.js";
 import { bearer, call, client, newOrganizationId, rawRequest, startRestKeyward, tcpExchange, userToken } from "./support.js";
@@ -184,14 +185,14 @@ describe("request bodies on the wire", () => {
     expect(JSON.parse(ok.text).name).toBe("naïve ключ 🔑");
   });
 
-  it("answers 413 past 16 KiB: at once for a huge declared length, after the limit for a chunked body", async () => {
+  it(`answers 413 past ${MAX_BODY_BYTES / 1024} KiB: at once for a huge declared length, after the limit for a chunked body`, async () => {
     const port = service.keyward.server.httpPort;
     // Just over the limit with Content-Length (what a browser sends): a clean 413.
-    const over = await api("POST", "/v1/api-keys", { json: { name: "x".repeat(16 * 1024) } });
+    const over = await api("POST", "/v1/api-keys", { json: { name: "x".repeat(MAX_BODY_BYTES) } });
     expectProblem(problemOf(over), 413, "payload_too_large");
-    const overPatch = await api("PATCH", `/v1/api-keys/${keyId}`, { json: { name: "x".repeat(20_000) } });
+    const overPatch = await api("PATCH", `/v1/api-keys/${keyId}`, { json: { name: "x".repeat(MAX_BODY_BYTES + 4000) } });
     expectProblem(problemOf(overPatch), 413, "payload_too_large");
-    const overRoll = await api("POST", `/v1/api-keys/${keyId}/roll`, { json: { gracePeriodSeconds: 1, pad: "x".repeat(17_000) } });
+    const overRoll = await api("POST", `/v1/api-keys/${keyId}/roll`, { json: { gracePeriodSeconds: 1, pad: "x".repeat(MAX_BODY_BYTES + 1000) } });
     expectProblem(problemOf(overRoll), 413, "payload_too_large");
 
     // 10 MiB declared, not one byte sent: answered without waiting for the body, then the connection is closed.
@@ -209,7 +210,7 @@ describe("request bodies on the wire", () => {
     const chunked = await tcpExchange(port, [
       `POST /v1/api-keys HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
       `${(9).toString(16)}\r\n{"name":"\r\n`,
-      ...Array.from({ length: 20 }, () => chunk),
+      ...Array.from({ length: MAX_BODY_BYTES / 1024 + 4 }, () => chunk),
       `2\r\n"}\r\n0\r\n\r\n`,
     ]);
     expect(chunked.status).toBe(413);
@@ -224,7 +225,7 @@ describe("request bodies on the wire", () => {
   });
 
   it("answers a body sent to an unauthenticated or unknown route without a reset", async () => {
-    const body = JSON.stringify({ name: "x".repeat(30_000) });
+    const body = JSON.stringify({ name: "x".repeat(MAX_BODY_BYTES + 4000) });
     const anonymous = await call(baseUrl, "POST", "/v1/api-keys", { body, headers: { "content-type": "application/json" } });
     expect(anonymous.status).toBe(401);
     const nowhere = await api("POST", "/v1/nowhere", { body, headers: { "content-type": "application/json" } });

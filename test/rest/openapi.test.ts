@@ -9,6 +9,7 @@ import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OrganizationSchema } from "../../gen/authn/v1/organization_pb.js";
 import { OPENAPI_DOCUMENT } from "../../src/rest/openapi.js";
+import { MAX_BODY_BYTES } from "../../src/rest/request-body.js";
 import { REST_ROUTES } from "../../src/rest/routes.js";
 import { startFerretDb } from "../setup/servers.js";
 import type { FerretDbServer } from "../setup/servers.js";
@@ -145,7 +146,7 @@ describe("GET /v1/openapi.json", () => {
 
     const json = (value: unknown) => ({ json: value });
     const text = { body: "name=x", headers: { "content-type": "text/plain" } };
-    const big = json({ name: "x".repeat(17 * 1024) });
+    const big = json({ name: "x".repeat(MAX_BODY_BYTES + 1024) });
     const id = target.id;
     const probe = (method: string, path: string, status: number, concrete: string, headers: Record<string, string>, options: { json?: unknown; body?: string; headers?: Record<string, string> } = {}): Probe => ({
       method,
@@ -159,6 +160,7 @@ describe("GET /v1/openapi.json", () => {
     const list = "/v1/api-keys";
     const one = "/v1/api-keys/{id}";
     const roll = "/v1/api-keys/{id}/roll";
+    const audit = "/v1/audit-events";
     const probes: Probe[] = [
       probe("GET", "/v1/openapi.json", 200, "/v1/openapi.json", {}),
       probe("GET", "/v1/openapi.json", 400, "/v1/openapi.json?v=2", {}),
@@ -168,6 +170,7 @@ describe("GET /v1/openapi.json", () => {
       preflight(list, list),
       preflight(one, `/v1/api-keys/${id}`),
       preflight(roll, `/v1/api-keys/${id}/roll`),
+      preflight(audit, audit),
 
       probe("POST", list, 201, list, user, json({ name: "made" })),
       probe("GET", list, 200, `${list}?limit=1`, user),
@@ -175,6 +178,7 @@ describe("GET /v1/openapi.json", () => {
       probe("PATCH", one, 200, `/v1/api-keys/${id}`, user, json({ name: "renamed" })),
       probe("POST", roll, 201, `/v1/api-keys/${id}/roll`, user, json({ gracePeriodSeconds: 60 })),
       probe("DELETE", one, 200, `/v1/api-keys/${(await make("to delete")).id}`, user),
+      probe("GET", audit, 200, `${audit}?limit=2&action=api_key.create`, user),
 
       probe("POST", list, 400, list, user, json({ name: { $gt: "" } })),
       probe("GET", list, 400, `${list}?limit=0`, user),
@@ -182,6 +186,7 @@ describe("GET /v1/openapi.json", () => {
       probe("PATCH", one, 400, `/v1/api-keys/${id}`, user, json({})),
       probe("DELETE", one, 400, "/v1/api-keys/%FF", user),
       probe("POST", roll, 400, `/v1/api-keys/${id}/roll`, user, json({ gracePeriodSeconds: -1 })),
+      probe("GET", audit, 400, `${audit}?action=api_key.explode`, user),
 
       probe("GET", one, 404, `/v1/api-keys/${MISSING_ID}`, user),
       probe("PATCH", one, 404, `/v1/api-keys/${MISSING_ID}`, user, json({ name: "x" })),
@@ -205,6 +210,7 @@ describe("GET /v1/openapi.json", () => {
       ["PATCH", one, `/v1/api-keys/${id}`, json({ name: "x" })],
       ["DELETE", one, `/v1/api-keys/${id}`, {}],
       ["POST", roll, `/v1/api-keys/${id}/roll`, {}],
+      ["GET", audit, audit, {}],
     ];
     for (const [method, path, concrete, options] of operations) {
       probes.push(

@@ -169,6 +169,7 @@ export const API_KEY_FIELDS = [
   "id",
   "kind",
   "lastUsedAt",
+  "metadata",
   "mode",
   "name",
   "organizationId",

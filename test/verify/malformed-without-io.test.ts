@@ -8,12 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MongoKeyStore } from "../../src/adapters/mongo/mongo-key-store.js";
 import { MongoOrganizationStore } from "../../src/adapters/mongo/mongo-organization-store.js";
 import { MemoryRateLimiter } from "../../src/adapters/memory/memory-rate-limiter.js";
-import { ApiKeys } from "../../src/app/api-keys.js";
 import { Verifier } from "../../src/app/verify.js";
 import { DEFAULT_ROUTE_RULES, RoutePolicy } from "../../src/domain/route-policy.js";
-import { NO_CHANGE_NOTIFIER } from "../../src/ports/change-notifier.js";
 import type { KeyStore } from "../../src/ports/key-store.js";
 import { openMongo } from "../support/keyward.js";
+import { keyLifecycle, SERVICE_CONTEXT } from "../support/use-cases.js";
 
 let mongo: MongoClient;
 let store: MongoKeyStore;
@@ -42,8 +41,7 @@ beforeAll(async () => {
     defaultPlan: { limit: 100, windowMs: 1000 },
     now: () => new Date(),
   });
-  const apiKeys = new ApiKeys({ keys: store, changes: NO_CHANGE_NOTIFIER, now: () => new Date() });
-  valid = (await apiKeys.create({ organizationId: "org-io", name: "k" })).plaintext;
+  valid = (await keyLifecycle(store).create(SERVICE_CONTEXT, { organizationId: "org-io", name: "k" })).plaintext;
 });
 afterAll(() => mongo?.close());
 

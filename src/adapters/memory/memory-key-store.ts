@@ -53,6 +53,7 @@ export class MemoryKeyStore implements KeyStore {
     if (!record || record.organizationId !== organizationId) return null;
     if (conditions.onlyActive && !record.active) return null;
     if (conditions.ifHash !== undefined && record.hash !== conditions.ifHash) return null;
+    if (conditions.ifScopes !== undefined && !sameScopes(record.scopes, conditions.ifScopes)) return null;
     this.unindex(record);
     Object.assign(record, structuredClone(changes));
     this.index(record);
@@ -84,4 +85,8 @@ export class MemoryKeyStore implements KeyStore {
     this.idByHash.delete(record.hash);
     if (record.previous) this.idByHash.delete(record.previous.hash);
   }
+}
+
+function sameScopes(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((scope, i) => scope === b[i]);
 }

@@ -9,7 +9,7 @@
  * part. Every driver error leaves as the app's own UNAVAILABLE, so no caller
  * imports the driver.
  */
-import { AppError, unavailable } from "../../domain/errors.js";
+import { AppError } from "../../domain/errors.js";
 
 /** KEYWARD_MONGODB_TIMEOUT_MS's default. */
 export const DEFAULT_STORAGE_DEADLINE_MS = 2_000;
@@ -33,7 +33,7 @@ export class StorageDeadline {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const error = unavailable(`storage did not answer within ${this.ms} ms (${what})`, null);
+        const error = new AppError("unavailable", `storage did not answer within ${this.ms} ms (${what})`);
         controller.abort(error);
         reject(error);
       }, this.ms);
@@ -42,7 +42,7 @@ export class StorageDeadline {
       return await Promise.race([operation(controller.signal), expired]);
     } catch (error) {
       if (error instanceof AppError) throw error;
-      throw unavailable(`storage failed (${what})`, error);
+      throw new AppError("unavailable", `storage failed (${what})`, undefined, { cause: error });
     } finally {
       clearTimeout(timer);
     }

@@ -77,6 +77,7 @@ export class MongoKeyStore implements KeyStore {
     const filter: Filter<KeyDocument> = { _id: id, organization_id: organizationId };
     if (conditions.onlyActive) filter.active = true;
     if (conditions.ifHash !== undefined) filter.hash = conditions.ifHash;
+    if (conditions.ifScopes !== undefined) filter.scopes = { $eq: [...conditions.ifScopes] };
     const doc = await this.deadline.run("update key", () =>
       this.keys.findOneAndUpdate(filter, { $set: toKeyFields(changes) }, { returnDocument: "after" }),
     );
