@@ -7,24 +7,30 @@ import { randomUUID } from "node:crypto";
 import http from "node:http";
 import net from "node:net";
 import { SignJWT } from "jose";
+import { expect } from "vitest";
+import type { AuditEventJson } from "../../src/rest/audit-event-json.js";
+import { newOrganization } from "../support/fixtures.js";
 import { startTestKeyward } from "../support/keyward.js";
-import type { TestKeyward } from "../support/keyward.js";
+import type { TestKeyward, TestKeywardOptions } from "../support/keyward.js";
 
 export const JWT_SECRET = "keyward-rest-tests-hs256-secret-0123456789";
 
 /** The real service (real MongoDB-compatible store) accepting user tokens signed with JWT_SECRET. */
-export function startRestKeyward(env: Record<string, string> = {}): Promise<TestKeyward> {
-  return startTestKeyward({ env: { KEYWARD_JWT_SECRET: JWT_SECRET, ...env } });
+export function startRestKeyward(env: Record<string, string> = {}, options: Omit<TestKeywardOptions, "env"> = {}): Promise<TestKeyward> {
+  return startTestKeyward({ ...options, env: { KEYWARD_JWT_SECRET: JWT_SECRET, ...env } });
 }
 
 /** A fresh organization id; a UUID so the x-api-key + x-sender-id style works too. */
 export const newOrganizationId = (): string => randomUUID();
 
+/** The user id (`sub`) in the organization's user tokens. */
+export const userIdOf = (organizationId: string): string => `user-${organizationId.slice(0, 8)}`;
+
 /** A user access token (HS256) of the organization, valid for 5 minutes unless told. */
 export function userToken(organizationId: string, options: { expiresIn?: string; secret?: string } = {}): Promise<string> {
   return new SignJWT({ org_id: organizationId })
     .setProtectedHeader({ alg: "HS256" })
-    .setSubject(`user-${organizationId.slice(0, 8)}`)
+    .setSubject(userIdOf(organizationId))
     .setIssuedAt()
     .setExpirationTime(options.expiresIn ?? "5m")
     .sign(new TextEncoder().encode(options.secret ?? JWT_SECRET));
@@ -177,3 +183,48 @@ export const API_KEY_FIELDS = [
   "updatedAt",
   "workspaceId",
 ];
+
+/** A key as create and roll answer it: the key object and its plaintext. */
+export interface IssuedKeyJson {
+  id: string;
+  key: string;
+  [field: string]: unknown;
+}
+
+export type DashboardOrganization = Awaited<ReturnType<typeof dashboardOrganization>>;
+
+/**
+ * A registered organization (workspaces ws-1 and ws-2, a generous plan) and
+ * its signed-in user, over the REST API: make keys as the user, call as any
+ * key, read the organization's keys and audit events.
+ */
+export async function dashboardOrganization(service: TestKeyward) {
+  const baseUrl = service.keyward.server.httpUrl;
+  const organizationId = await newOrganization(service.clients("connect"));
+  const user = client(baseUrl, bearer(await userToken(organizationId)));
+  return {
+    organizationId,
+    userId: userIdOf(organizationId),
+    user,
+    /** Creates a key as the user (201 expected). */
+    async make(json: Record<string, unknown>): Promise<IssuedKeyJson> {
+      const reply = await user("POST", "/v1/api-keys", { json: { name: "test key", ...json } });
+      expect(reply.status, reply.text).toBe(201);
+      return reply.body as IssuedKeyJson;
+    },
+    /** A client calling with this key (and any extra headers, e.g. x-workspace-id). */
+    as: (key: { key: string }, headers: Record<string, string> = {}) => client(baseUrl, { ...bearer(key.key), ...headers }),
+    /** Every key of the organization, as the user reads them. */
+    async keys(): Promise<unknown[]> {
+      const reply = await user("GET", "/v1/api-keys?limit=100");
+      expect(reply.status, reply.text).toBe(200);
+      return reply.body as unknown[];
+    },
+    /** The organization's audit events, newest first (`query`: more parameters). */
+    async events(query = ""): Promise<AuditEventJson[]> {
+      const reply = await user("GET", `/v1/audit-events?limit=100${query ? `&${query}` : ""}`);
+      expect(reply.status, reply.text).toBe(200);
+      return reply.body as AuditEventJson[];
+    },
+  };
+}

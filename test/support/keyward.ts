@@ -20,7 +20,7 @@ import { OrganizationService } from "../../gen/authn/v1/organization_pb.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { startKeyward } from "../../src/service.js";
-import type { Keyward } from "../../src/service.js";
+import type { Keyward, KeywardOptions } from "../../src/service.js";
 
 export type Protocol = "grpc" | "connect" | "grpc-web";
 export const PROTOCOLS: readonly Protocol[] = ["grpc", "connect", "grpc-web"];
@@ -55,6 +55,8 @@ export interface TestKeywardOptions {
   embedded?: boolean;
   /** Keep the service's info-and-above log lines in `logs`. */
   captureLogs?: boolean;
+  /** Wraps the service's audit log (fault injection). */
+  auditLog?: KeywardOptions["auditLog"];
 }
 
 export async function startTestKeyward(options: TestKeywardOptions = {}): Promise<TestKeyward> {
@@ -74,7 +76,7 @@ export async function startTestKeyward(options: TestKeywardOptions = {}): Promis
         write: (line: string) => void logs.push(JSON.parse(line) as LogLine),
       })
     : createLogger(config.logLevel);
-  const keyward = await startKeyward(config, logger);
+  const keyward = await startKeyward(config, logger, { auditLog: options.auditLog });
   return {
     keyward,
     logs,
