@@ -9,6 +9,7 @@ import { Code as ConnectErrorCodes, ConnectError, createClient } from "@connectr
 import type { Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { ApiKeyService } from "../gen/authn/v1/api_key_pb.js";
+import { AuditService } from "../gen/authn/v1/audit_pb.js";
 import { OrganizationService } from "../gen/authn/v1/organization_pb.js";
 import { COMMANDS, UsageError } from "./cli/commands.js";
 import type { Command, Options } from "./cli/commands.js";
@@ -107,7 +108,11 @@ const transport = createGrpcTransport({
 
 try {
   const output = await command.run(
-    { apiKeys: createClient(ApiKeyService, transport), organizations: createClient(OrganizationService, transport) },
+    {
+      apiKeys: createClient(ApiKeyService, transport),
+      organizations: createClient(OrganizationService, transport),
+      audit: createClient(AuditService, transport),
+    },
     options,
   );
   process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);

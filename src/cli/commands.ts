@@ -8,6 +8,7 @@ import type { DescMessage, JsonValue, MessageShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
 import { ApiKeySchema, ApiKeyService } from "../../gen/authn/v1/api_key_pb.js";
+import { AuditEventSchema, AuditService } from "../../gen/authn/v1/audit_pb.js";
 import { KeyKind, Mode } from "../../gen/authn/v1/common_pb.js";
 import { OrganizationSchema, OrganizationService, OrganizationStatus } from "../../gen/authn/v1/organization_pb.js";
 import { parseDuration, parsePlan } from "../config.js";
@@ -15,6 +16,7 @@ import { parseDuration, parsePlan } from "../config.js";
 export interface Clients {
   apiKeys: Client<typeof ApiKeyService>;
   organizations: Client<typeof OrganizationService>;
+  audit: Client<typeof AuditService>;
 }
 
 /** A mistake in the command line: one line, exit code 2. */
@@ -90,6 +92,11 @@ const KINDS = { standard: KeyKind.STANDARD, master: KeyKind.MASTER };
 const BOOLEANS = { true: true, false: false };
 const STATUSES = { active: OrganizationStatus.ACTIVE, suspended: OrganizationStatus.SUSPENDED };
 
+function pageSize(value: string | undefined): number {
+  if (value !== undefined && !/^\d{1,3}$/.test(value)) throw new UsageError("--page-size must be a number from 1 to 100");
+  return Number(value ?? 100);
+}
+
 function setEnabled(enabled: boolean): Command["run"] {
   return async ({ apiKeys }, o) => {
     const res = await apiKeys.updateApiKey({
@@ -137,13 +144,11 @@ export const COMMANDS: readonly Command[] = [
     usage: "--organization ID [--mode live|test] [--active true|false] [--page-size N] [--page-token T]",
     options: ["organization", "mode", "active", "page-size", "page-token"],
     async run({ apiKeys }, o) {
-      const pageSize = o.get("page-size");
-      if (pageSize !== undefined && !/^\d{1,3}$/.test(pageSize)) throw new UsageError("--page-size must be a number from 1 to 100");
       const res = await apiKeys.listApiKeys({
         organizationId: o.required("organization"),
         mode: choice("mode", o.get("mode"), MODES),
         active: choice("active", o.get("active"), BOOLEANS),
-        pageSize: Number(pageSize ?? 100),
+        pageSize: pageSize(o.get("page-size")),
         pageToken: o.get("page-token") ?? "",
       });
       return { apiKeys: res.apiKeys.map(apiKey), nextPageToken: res.nextPageToken };
@@ -231,5 +236,24 @@ export const COMMANDS: readonly Command[] = [
     usage: "--id ORG_ID",
     options: ["id"],
     run: async ({ organizations }, o) => organization((await organizations.resumeOrganization({ id: o.required("id") })).organization),
+  },
+  {
+    name: "audit",
+    summary: "an organization's audit trail, newest first",
+    usage: "--organization ID [--action api_key.create] [--actor ID] [--target ID] [--since ISO] [--until ISO] [--page-size N] [--page-token T]",
+    options: ["organization", "action", "actor", "target", "since", "until", "page-size", "page-token"],
+    async run({ audit }, o) {
+      const res = await audit.listAuditEvents({
+        organizationId: o.required("organization"),
+        action: o.get("action") ?? "",
+        actorId: o.get("actor") ?? "",
+        targetId: o.get("target") ?? "",
+        startTime: date("since", o.get("since")),
+        endTime: date("until", o.get("until")),
+        pageSize: pageSize(o.get("page-size")),
+        pageToken: o.get("page-token") ?? "",
+      });
+      return { events: res.events.map((e) => json(AuditEventSchema, e)), nextPageToken: res.nextPageToken };
+    },
   },
 ];

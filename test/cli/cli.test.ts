@@ -60,7 +60,7 @@ describe("help", () => {
       const result = await cli(...args);
       expect(result.code).toBe(0);
       for (const name of ["create-key", "get-key", "list-keys", "update-key", "enable-key", "disable-key", "roll-key", "revoke-key",
-        "upsert-organization", "get-organization", "suspend-organization", "resume-organization"]) {
+        "upsert-organization", "get-organization", "suspend-organization", "resume-organization", "audit"]) {
         expect(result.stdout).toContain(`  ${name} `);
       }
     }
@@ -138,6 +138,19 @@ describe("every management action", () => {
     expect(revoked.active).toBe(false); // shown, not left out as a default
     expect(revoked.revokedAt).toMatch(/^\d{4}-/);
     expect((await verify(rolled.key)).code).toBe(VerifyCode.KEY_REVOKED);
+
+    // Every step above is in the audit trail, newest first, acted by the service token.
+    const trail = await ok("audit", "--organization", org);
+    expect(trail.events.map((e: { action: string }) => e.action)).toEqual([
+      "api_key.revoke", "organization.resume", "organization.suspend", "api_key.roll", "api_key.enable", "api_key.disable",
+      "api_key.update", "api_key.update", "api_key.create", "organization.upsert",
+    ]);
+    expect(trail.events.every((e: { actor: { type: string }; outcome: string }) =>
+      e.actor.type === "ACTOR_TYPE_SERVICE" && e.outcome === "AUDIT_OUTCOME_ALLOWED")).toBe(true);
+    const rolls = await ok("audit", "--organization", org, "--action", "api_key.roll", "--target", id);
+    expect(rolls.events).toHaveLength(1);
+    expect(JSON.stringify(trail)).not.toContain(rolled.key);
+    expect(JSON.stringify(trail)).not.toContain(created.key);
   });
 
   it("prints the service's refusal as one line, exit code 1", async () => {
