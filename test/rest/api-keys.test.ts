@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KEY_PATTERN } from "../../src/domain/key-format.js";
+import { METADATA_LIMITS } from "../../src/domain/validation.js";
 import type { TestKeyward } from "../support/keyward.js";
 import { API_KEY_FIELDS, bearer, call, client, newOrganizationId, startRestKeyward, userToken } from "./support.js";
 
@@ -147,6 +148,48 @@ describe("/v1/api-keys", () => {
 
     expect((await api("PATCH", `/v1/api-keys/${created.id}`, { json: { enabled: true } })).body.enabled).toBe(true);
     expect((await asKey("GET", "/v1/api-keys")).status).toBe(200);
+  });
+
+  it("stores metadata on create and PATCH (which replaces it), within its bounds", async () => {
+    const { api } = await signedIn();
+    const { maxEntries, maxKeyLength, maxValueLength } = METADATA_LIMITS;
+    const created = await api("POST", "/v1/api-keys", { json: { name: "tagged", metadata: { team: "core", "cost-center": "42" } } });
+    expect(created.status).toBe(201);
+    expect(created.body.metadata).toEqual({ team: "core", "cost-center": "42" });
+    expect((await api("GET", `/v1/api-keys/${created.body.id}`)).body.metadata).toEqual({ team: "core", "cost-center": "42" });
+    const patched = await api("PATCH", `/v1/api-keys/${created.body.id}`, { json: { metadata: { team: "edge" } } });
+    expect(patched.body.metadata).toEqual({ team: "edge" });
+    expect((await api("POST", "/v1/api-keys", { json: { name: "plain" } })).body.metadata).toEqual({});
+
+    // The largest metadata allowed fits in a request body.
+    const largest = Object.fromEntries(
+      Array.from({ length: maxEntries }, (_, i) => [`${i}`.padStart(maxKeyLength, "k"), "v".repeat(maxValueLength)]),
+    );
+    const big = await api("POST", "/v1/api-keys", { json: { name: "largest", metadata: largest } });
+    expect(big.status, big.text).toBe(201);
+    expect(big.body.metadata).toEqual(largest);
+
+    const tooMany = Object.fromEntries(Array.from({ length: maxEntries + 1 }, (_, i) => [`k${i}`, "v"]));
+    for (const metadata of [
+      tooMany,
+      { ["k".repeat(maxKeyLength + 1)]: "v" },
+      { team: "v".repeat(maxValueLength + 1) },
+      { "": "v" },
+      { _private: "v" },
+      { "a.b": "v" },
+      { $gt: "" },
+      { team: 42 },
+      { team: null },
+      ["team"],
+      "team=core",
+    ]) {
+      for (const [method, path] of [["POST", "/v1/api-keys"], ["PATCH", `/v1/api-keys/${created.body.id}`]] as const) {
+        const reply = await api(method, path, { json: { name: "bad", metadata } });
+        expect(reply.status, `${method} ${JSON.stringify(metadata).slice(0, 60)}`).toBe(400);
+        expect(reply.body.detail).toMatch(/^metadata/);
+      }
+    }
+    expect((await api("GET", `/v1/api-keys/${created.body.id}`)).body.metadata).toEqual({ team: "edge" });
   });
 
   it("deletes (revokes) a key: 200 with active false; it stops working; it cannot be changed", async () => {
