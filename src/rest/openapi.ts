@@ -1,13 +1,13 @@
 /**
  * The OpenAPI 3.1 document of the HTTP port, served at /v1/openapi.json.
- * Written by hand; test/rest/openapi.test.ts checks every route, method and
- * status in it against the running server, and every route the server
- * serves against it.
+ * Written by hand (its body schemas in openapi-schemas.ts);
+ * test/rest/openapi.test.ts checks every route, method and status in it
+ * against the running server, and every route the server serves against it.
  */
 import { AUDIT_ACTIONS } from "../domain/audit-event.js";
 import { API_KEYS_READ_SCOPE, API_KEYS_WRITE_SCOPE, AUDIT_READ_SCOPE } from "../domain/privilege.js";
-import { METADATA_KEY_PATTERN, METADATA_LIMITS } from "../domain/validation.js";
 import { PREFLIGHT_MAX_AGE_SECONDS } from "./cors.js";
+import { OPENAPI_SCHEMAS } from "./openapi-schemas.js";
 import { MAX_BODY_BYTES } from "./request-body.js";
 
 /** Every /v1 answer carries its request id. */
@@ -85,90 +85,6 @@ const preflight = (methods: string) => ({
     },
   },
 });
-
-const isoDateTime = (description: string) => ({ type: ["string", "null"], format: "date-time", description });
-
-const METADATA_SCHEMA = {
-  type: "object",
-  description:
-    `Your own strings about the key: at most ${METADATA_LIMITS.maxEntries} entries, keys 1-${METADATA_LIMITS.maxKeyLength} characters ` +
-    `of A-Z a-z 0-9 _ - (starting with a letter or digit), values at most ${METADATA_LIMITS.maxValueLength} characters.`,
-  maxProperties: METADATA_LIMITS.maxEntries,
-  propertyNames: { pattern: METADATA_KEY_PATTERN.source },
-  additionalProperties: { type: "string", maxLength: METADATA_LIMITS.maxValueLength },
-};
-
-const API_KEY_SCHEMA = {
-  type: "object",
-  additionalProperties: false,
-  required: [
-    "id", "name", "organizationId", "active", "enabled", "mode", "kind", "scopes",
-    "workspaceId", "hint", "metadata", "expiresAt", "lastUsedAt", "createdAt", "updatedAt",
-  ],
-  properties: {
-    id: { type: "string", description: "Unique identifier of the key." },
-    name: { type: "string", description: "The descriptive name." },
-    organizationId: { type: "string", description: "The organization the key belongs to." },
-    active: { type: "boolean", description: "False once revoked (deleted)." },
-    enabled: { type: "boolean", description: "False while disabled (reversible, PATCH)." },
-    mode: { type: "string", enum: ["live", "test"] },
-    kind: { type: "string", enum: ["standard", "master"], description: "A master key is valid for every workspace." },
-    scopes: { type: "array", items: { type: "string" }, description: "Empty: unscoped, full access." },
-    workspaceId: { type: ["string", "null"], description: "A standard key's workspace, if bound to one." },
-    hint: { type: "string", description: "Prefix, first 4 and last 4 characters of the secret." },
-    metadata: METADATA_SCHEMA,
-    expiresAt: isoDateTime("When the key stops working, if ever."),
-    lastUsedAt: isoDateTime("Last successful use (written in batches, a few seconds late)."),
-    createdAt: { type: "string", format: "date-time" },
-    updatedAt: { type: "string", format: "date-time" },
-  },
-};
-
-/** What create and roll answer: the key object and, once, its secret. */
-const ISSUED_API_KEY_SCHEMA = {
-  ...API_KEY_SCHEMA,
-  required: [...API_KEY_SCHEMA.required, "key"],
-  properties: {
-    ...API_KEY_SCHEMA.properties,
-    key: { type: "string", pattern: "^sk_(live|test)_[0-9A-Za-z]{49}$", description: "The secret; shown this once." },
-  },
-};
-
-const party = (types: readonly string[], description: string) => ({
-  type: "object",
-  additionalProperties: false,
-  required: ["type", "id"],
-  description,
-  properties: { type: { type: "string", enum: types }, id: { type: "string" } },
-});
-
-const AUDIT_EVENT_SCHEMA = {
-  type: "object",
-  additionalProperties: false,
-  required: ["id", "organizationId", "time", "action", "outcome", "actor", "target", "changes", "requestId", "clientIp", "reason"],
-  properties: {
-    id: { type: "string", description: "A UUID v7." },
-    organizationId: { type: "string" },
-    time: { type: "string", format: "date-time" },
-    action: { type: "string", enum: AUDIT_ACTIONS },
-    outcome: { type: "string", enum: ["allowed", "denied"] },
-    actor: party(["api_key", "user", "service"], "Who acted: a key id, a user id (the token's subject) or a service token (`token-N`)."),
-    target: party(["api_key", "organization"], "What was acted on."),
-    changes: {
-      type: "object",
-      description: "Field name → `{old, new}` (for create, `old` is null). Never a secret, hash or hint.",
-      additionalProperties: {
-        type: "object",
-        additionalProperties: false,
-        required: ["old", "new"],
-        properties: { old: {}, new: {} },
-      },
-    },
-    requestId: { type: "string", description: "The request's X-Request-Id." },
-    clientIp: { type: "string", description: "The client's address as keyward saw it." },
-    reason: { type: "string", description: "Why a denied action was refused; empty when allowed." },
-  },
-};
 
 export const OPENAPI_DOCUMENT = {
   openapi: "3.1.0",
@@ -370,63 +286,7 @@ export const OPENAPI_DOCUMENT = {
       apiKey: { type: "apiKey", in: "header", name: "x-api-key", description: "An API key (Sent style), with x-sender-id." },
       senderId: { type: "apiKey", in: "header", name: "x-sender-id", description: "The organization's UUID (Sent style)." },
     },
-    schemas: {
-      ApiKey: API_KEY_SCHEMA,
-      IssuedApiKey: ISSUED_API_KEY_SCHEMA,
-      AuditEvent: AUDIT_EVENT_SCHEMA,
-      CreateApiKeyRequest: {
-        type: "object",
-        additionalProperties: false,
-        required: ["name"],
-        properties: {
-          name: { type: "string", minLength: 1, maxLength: 200, description: "Not empty, not only whitespace (trimmed)." },
-          mode: { type: "string", enum: ["live", "test"], default: "live" },
-          kind: { type: "string", enum: ["standard", "master"], default: "standard" },
-          scopes: { type: "array", maxItems: 50, items: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._:/*-]{0,99}$" } },
-          workspaceId: { type: ["string", "null"], description: "Binds a standard key to one workspace; not for master keys." },
-          metadata: METADATA_SCHEMA,
-          expiresAt: { type: ["string", "null"], format: "date-time", description: "ISO 8601 with a time zone, in the future." },
-        },
-      },
-      UpdateApiKeyRequest: {
-        type: "object",
-        additionalProperties: false,
-        minProperties: 1,
-        properties: {
-          name: { type: "string", minLength: 1, maxLength: 200 },
-          scopes: { type: "array", maxItems: 50, items: { type: "string" } },
-          metadata: { ...METADATA_SCHEMA, description: `Replaces the key's metadata. ${METADATA_SCHEMA.description}` },
-          enabled: { type: "boolean" },
-        },
-      },
-      RollApiKeyRequest: {
-        type: "object",
-        additionalProperties: false,
-        properties: {
-          gracePeriodSeconds: { type: "integer", minimum: 0, maximum: 2_592_000, default: 0 },
-        },
-      },
-      Problem: {
-        type: "object",
-        required: ["type", "title", "status", "detail", "code"],
-        properties: {
-          type: { type: "string" },
-          title: { type: "string" },
-          status: { type: "integer" },
-          detail: { type: "string" },
-          code: { type: "string", description: "Machine-readable: invalid_argument, insufficient_scope, not_found, …" },
-        },
-      },
-      Health: { type: "object", required: ["status"], properties: { status: { const: "ok" } } },
-      Readiness: {
-        type: "object",
-        required: ["status", "checks"],
-        properties: {
-          status: { type: "string", enum: ["ready", "unavailable"] },
-          checks: { type: "object", additionalProperties: { type: "boolean" } },
-        },
-      },
-    },
+    schemas: OPENAPI_SCHEMAS,
     responses: {
       BadRequest: problem("Invalid input: JSON, UTF-8, fields, types, query parameters; or an ambiguous credential."),
       Unauthorized: problem("Missing or invalid credential (the verdict of Verify, e.g. `Invalid API credentials!`).", {
