@@ -17,6 +17,7 @@ import {
   checkId,
   checkMetadata,
   checkName,
+  checkPlan,
   checkScopes,
   UUID_PATTERN,
 } from "../domain/validation.js";
@@ -292,17 +293,6 @@ function auditedFields(record: ApiKeyRecord): Record<string, AuditValue> {
     enabled: record.enabled,
     active: record.active,
   };
-}
-
-/** Checks a rate-limit plan: 1..10^9 units per 1 s..1 day. */
-export function checkPlan(field: string, plan: RateLimitPlan): RateLimitPlan {
-  if (!Number.isInteger(plan.limit) || plan.limit < 1 || plan.limit > 1_000_000_000) {
-    throw invalidArgument(field, "limit must be between 1 and 1000000000");
-  }
-  if (!Number.isInteger(plan.windowMs) || plan.windowMs < 1000 || plan.windowMs > 86_400_000) {
-    throw invalidArgument(field, "window must be between 1 second and 1 day, in whole milliseconds");
-  }
-  return { limit: plan.limit, windowMs: plan.windowMs };
 }
 
 function encodePageToken(lastId: string): string {

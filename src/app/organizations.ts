@@ -9,10 +9,9 @@ import { defaultOrganization } from "../domain/organization.js";
 import type { OrganizationRecord, OrganizationStatus } from "../domain/organization.js";
 import { canManageOrganization } from "../domain/privilege.js";
 import type { RequestContext } from "../domain/request-context.js";
-import { checkId, checkWorkspaces } from "../domain/validation.js";
+import { checkId, checkPlan, checkWorkspaces } from "../domain/validation.js";
 import type { ChangeNotifier } from "../ports/change-notifier.js";
 import type { OrganizationStore } from "../ports/organization-store.js";
-import { checkPlan } from "./api-keys.js";
 import type { AuditTrail } from "./audit-trail.js";
 
 export interface OrganizationsDeps {

@@ -2,6 +2,7 @@
  * Input rules shared by every transport. Values arrive already typed (proto or
  * checked JSON); these check their content and return the cleaned value.
  */
+import type { RateLimitPlan } from "./api-key.js";
 import { invalidArgument } from "./errors.js";
 
 /** Organization, workspace and key ids. */
@@ -72,4 +73,15 @@ export function checkMetadata(values: Readonly<Record<string, string>>): Record<
 export function checkWorkspaces(values: readonly string[]): string[] {
   if (values.length > 1000) throw invalidArgument("workspaces", "at most 1000 workspaces");
   return [...new Set(values.map((w) => checkId("workspaces", w)))];
+}
+
+/** Checks a rate-limit plan: 1..10^9 units per 1 s..1 day. */
+export function checkPlan(field: string, plan: RateLimitPlan): RateLimitPlan {
+  if (!Number.isInteger(plan.limit) || plan.limit < 1 || plan.limit > 1_000_000_000) {
+    throw invalidArgument(field, "limit must be between 1 and 1000000000");
+  }
+  if (!Number.isInteger(plan.windowMs) || plan.windowMs < 1000 || plan.windowMs > 86_400_000) {
+    throw invalidArgument(field, "window must be between 1 second and 1 day, in whole milliseconds");
+  }
+  return { limit: plan.limit, windowMs: plan.windowMs };
 }
