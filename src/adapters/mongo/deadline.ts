@@ -33,7 +33,7 @@ export class StorageDeadline {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const error = new AppError("unavailable", `storage did not answer within ${this.ms} ms (${what})`);
+        const error = new AppError("unavailable", `storage is unavailable: no answer within ${this.ms} ms (${what})`);
         controller.abort(error);
         reject(error);
       }, this.ms);
@@ -42,7 +42,7 @@ export class StorageDeadline {
       return await Promise.race([operation(controller.signal), expired]);
     } catch (error) {
       if (error instanceof AppError) throw error;
-      throw new AppError("unavailable", `storage failed (${what})`, undefined, { cause: error });
+      throw new AppError("unavailable", `storage is unavailable (${what} failed)`, undefined, { cause: error });
     } finally {
       clearTimeout(timer);
     }
