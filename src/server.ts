@@ -10,6 +10,8 @@ import type { Logger } from "pino";
 import { httpApp } from "./rest/http-app.js";
 import { framingErrorResponse } from "./rest/problem.js";
 import type { HttpDeps } from "./rest/http-app.js";
+import { accessLog } from "./edge/access-log.js";
+import { accessInterceptor } from "./rpc/access-interceptor.js";
 import { errorMappingInterceptor } from "./rpc/error-mapping.js";
 import { HealthStatus } from "./rpc/health-service.js";
 import { internalAuthInterceptor } from "./rpc/internal-auth.js";
@@ -46,6 +48,7 @@ const READ_MAX_BYTES = 4 * 1024 * 1024;
 export async function startServer(deps: ServerDeps, options: ListenOptions): Promise<RunningServer> {
   const interceptors: Interceptor[] = [errorMappingInterceptor(deps.logger)];
   if (deps.internalTokens.length > 0) interceptors.unshift(internalAuthInterceptor(deps.internalTokens));
+  interceptors.unshift(accessInterceptor(accessLog(deps.logger, deps.metrics)));
 
   const health = new HealthStatus(AUTHN_SERVICES.map((s) => s.typeName));
   const rpcServer = http2.createServer(

@@ -54,9 +54,11 @@ interface Storage {
   close(): Promise<void>;
 }
 
-async function openStorage(config: Config, logger: Logger): Promise<Storage> {
+async function openStorage(config: Config, logger: Logger, metrics: Metrics): Promise<Storage> {
   if (config.mongodbUri) {
-    const mongo = await connectMongo(config.mongodbUri, config.mongodbDatabase, config.mongodbTimeoutMs);
+    const mongo = await connectMongo(config.mongodbUri, config.mongodbDatabase, config.mongodbTimeoutMs, (operation, outcome, seconds) =>
+      metrics.storageDuration.observe({ operation, outcome }, seconds),
+    );
     const audit = new MongoAuditLog(mongo.db, mongo.deadline);
     await audit.ensureIndexes();
     logger.info({ database: mongo.db.databaseName }, "storage: MongoDB");
@@ -78,8 +80,8 @@ interface Shared {
   limiter: RateLimiter;
   /** Carries cache invalidations to every replica. */
   bus: CacheBus;
-  /** Readiness entries: `{redis: reachable}` when Redis is configured. */
-  readiness(): Promise<Record<string, boolean>>;
+  /** `{redis: reachable}` when Redis is configured, else nothing. */
+  dependencies(): Promise<Record<string, boolean>>;
   close(): Promise<void>;
 }
 
@@ -93,7 +95,7 @@ async function openShared(config: Config, logger: Logger, metrics: Metrics): Pro
     return {
       limiter: new MemoryRateLimiter(),
       bus: new MemoryCacheBus(),
-      readiness: async () => ({}),
+      dependencies: async () => ({}),
       close: async () => {},
     };
   }
@@ -110,7 +112,7 @@ async function openShared(config: Config, logger: Logger, metrics: Metrics): Pro
   return {
     limiter,
     bus,
-    readiness: async () => ({ redis: redis.status === "ready" && (await redis.ping().then(() => true, () => false)) }),
+    dependencies: async () => ({ redis: redis.status === "ready" && (await redis.ping().then(() => true, () => false)) }),
     close: async () => {
       await bus.close();
       await closeRedis(redis);
@@ -119,12 +121,22 @@ async function openShared(config: Config, logger: Logger, metrics: Metrics): Pro
 }
 
 export async function startKeyward(config: Config, logger: Logger, options: KeywardOptions = {}): Promise<Keyward> {
-  const storage = await openStorage(config, logger);
   const metrics = createMetrics();
+  const storage = await openStorage(config, logger, metrics);
   const shared = await openShared(config, logger, metrics);
+  const dependencies = async () => ({
+    ...(config.mongodbUri ? { mongodb: await storage.ping() } : {}),
+    ...(await shared.dependencies()),
+  });
+  metrics.probeDependencies(dependencies);
+  // Ready while storage answers; Redis is required only when fail-closed
+  // (otherwise the in-process limiter keeps Verify answering: degraded, not down).
+  const required = ["storage", ...(config.redisUrl && config.rateLimitFailClosed ? ["redis"] : [])];
+  const readiness = async () => ({ checks: { storage: await storage.ping(), ...(await shared.dependencies()) }, required });
   const cache = new VerificationCache(storage, {
     ...config.cache,
     onStaleServed: () => metrics.cacheStaleServed.inc(),
+    onLookup: (name, result) => metrics.cacheLookups.inc({ cache: name, result }),
   });
   await shared.bus.subscribe(
     (invalidation) => cache.invalidate(invalidation),
@@ -146,6 +158,10 @@ export async function startKeyward(config: Config, logger: Logger, options: Keyw
     userTokens: config.jwt ? new JoseUserTokenVerifier(config.jwt) : null,
     defaultPlan: config.defaultRateLimit,
     now,
+    observe: (transport, outcome, seconds) => {
+      if (outcome !== "INVALID_ARGUMENT" && outcome !== "UNAVAILABLE") metrics.verdicts.inc({ code: outcome, transport });
+      metrics.verifyDuration.observe({ transport, code: outcome }, seconds);
+    },
   });
   const server = await startServer(
     {
@@ -153,11 +169,10 @@ export async function startKeyward(config: Config, logger: Logger, options: Keyw
       apiKeys: new ApiKeys({ keys: storage.keys, changes, audit, now }),
       organizations: new Organizations({ organizations: storage.organizations, changes, audit }),
       audit,
-      countVerdict: (code) => metrics.verdicts.inc({ code }),
       logger,
       internalTokens: config.internalTokens,
-      readiness: async () => ({ storage: await storage.ping(), ...(await shared.readiness()) }),
-      metrics: metrics.registry,
+      readiness,
+      metrics,
       corsOrigins: config.corsOrigins,
     },
     { host: config.host, rpcPort: config.rpcPort, httpPort: config.httpPort },

@@ -13,7 +13,7 @@ export interface FailoverRateLimiterOptions {
   failClosed: boolean;
   /** Warned once when the primary starts failing, told when it is back. */
   logger: Pick<Logger, "info" | "warn">;
-  metrics: Pick<Metrics, "rateLimiterFallbacks" | "rateLimiterUnavailable">;
+  metrics: Pick<Metrics, "rateLimiterFallbacks" | "rateLimiterUnavailable" | "redisDuration">;
 }
 
 /**
@@ -32,9 +32,12 @@ export class FailoverRateLimiter implements RateLimiter {
   async consume(pool: string, plan: RateLimitPlan, cost: number): Promise<RateLimitDecision> {
     const { primary, fallback, failClosed, logger, metrics } = this.options;
     let decision: RateLimitDecision;
+    const started = performance.now();
     try {
       decision = await primary.consume(pool, plan, cost);
+      metrics.redisDuration.observe({ operation: "rate_limit", outcome: "ok" }, (performance.now() - started) / 1000);
     } catch (error) {
+      metrics.redisDuration.observe({ operation: "rate_limit", outcome: "error" }, (performance.now() - started) / 1000);
       this.markDegraded(error);
       if (failClosed) {
         metrics.rateLimiterUnavailable.inc();

@@ -29,7 +29,11 @@ export interface VerificationCacheOptions {
   now?: () => number;
   /** Counts answers served from an entry past its TTL because storage failed. */
   onStaleServed?: () => void;
+  /** Told of every lookup: a fresh entry (hit), one past its TTL (stale), or none (miss). */
+  onLookup?: (cache: CacheName, result: "hit" | "stale" | "miss") => void;
 }
+
+export type CacheName = "key" | "organization";
 
 interface Entry<T> {
   value: T;
@@ -44,6 +48,7 @@ class LookupCache<T> {
   private readonly pending = new Map<string, Promise<T>>();
 
   constructor(
+    private readonly name: CacheName,
     private readonly load: (id: string) => Promise<T>,
     private readonly options: VerificationCacheOptions,
     private readonly isNegative: (value: T) => boolean,
@@ -59,9 +64,11 @@ class LookupCache<T> {
   async get(id: string): Promise<T> {
     const entry = this.entries.get(id);
     if (entry) {
-      if (entry.freshUntil > this.now()) return entry.value;
-      return this.refresh(id, entry.value);
+      const fresh = entry.freshUntil > this.now();
+      this.options.onLookup?.(this.name, fresh ? "hit" : "stale");
+      return fresh ? entry.value : this.refresh(id, entry.value);
     }
+    this.options.onLookup?.(this.name, "miss");
     try {
       return await this.fetch(id);
     } catch (error) {
@@ -141,8 +148,8 @@ export class VerificationCache {
     stores: { keys: Pick<KeyStore, "findByHash">; organizations: Pick<OrganizationStore, "get"> },
     options: VerificationCacheOptions,
   ) {
-    this.keys = new LookupCache((hash) => stores.keys.findByHash(hash), options, (v) => v === null);
-    this.organizations = new LookupCache((id) => stores.organizations.get(id), options, (v) => v === null);
+    this.keys = new LookupCache("key", (hash) => stores.keys.findByHash(hash), options, (v) => v === null);
+    this.organizations = new LookupCache("organization", (id) => stores.organizations.get(id), options, (v) => v === null);
   }
 
   /** The KeyStore lookup Verify uses, cached. */

@@ -8,13 +8,13 @@ import type { ApiKeyRecord, RateLimitPlan } from "../domain/api-key.js";
 import { grantsScope, keyState } from "../domain/api-key.js";
 import type { RawHeader } from "../domain/credentials.js";
 import { checkHeaders, readCredential } from "../domain/credentials.js";
-import { invalidArgument } from "../domain/errors.js";
+import { AppError, invalidArgument } from "../domain/errors.js";
 import { ID_PATTERN, SCOPE_PATTERN } from "../domain/validation.js";
 import { hashKey, parseKey } from "../domain/key-format.js";
 import type { OrganizationRecord } from "../domain/organization.js";
 import { defaultOrganization } from "../domain/organization.js";
 import type { RoutePolicy } from "../domain/route-policy.js";
-import type { Caller, Verdict } from "../domain/verdict.js";
+import type { Caller, Verdict, VerifyCode } from "../domain/verdict.js";
 import { allow, deny } from "../domain/verdict.js";
 import type { KeyStore } from "../ports/key-store.js";
 import type { OrganizationStore } from "../ports/organization-store.js";
@@ -22,7 +22,15 @@ import type { RateLimiter } from "../ports/rate-limiter.js";
 import type { UsageRecorder } from "../ports/usage-recorder.js";
 import type { UserTokenVerifier } from "../ports/user-token-verifier.js";
 
+/** The door a Verify comes through: metrics and logs say which. */
+export type Transport = "rpc" | "rest" | "forward_auth" | "ext_authz";
+
+/** What a Verify ended with: its verdict's code, or why there is none. */
+export type VerifyOutcome = VerifyCode | "INVALID_ARGUMENT" | "UNAVAILABLE";
+
 export interface VerifyInput {
+  /** Default: rpc. */
+  transport?: Transport;
   headers: readonly RawHeader[];
   requiredScope?: string;
   method?: string;
@@ -44,6 +52,8 @@ export interface VerifierDeps {
   /** The plan of organizations that have none. */
   defaultPlan: RateLimitPlan;
   now: () => Date;
+  /** Told of every Verify: its transport, outcome and duration in seconds (metrics). */
+  observe?: (transport: Transport, outcome: VerifyOutcome, seconds: number) => void;
 }
 
 const MAX_COST = 1_000_000;
@@ -51,7 +61,25 @@ const MAX_COST = 1_000_000;
 export class Verifier {
   constructor(private readonly deps: VerifierDeps) {}
 
+  /** Decides, and tells `observe` how it went. */
   async verify(input: VerifyInput): Promise<Verdict> {
+    const observe = this.deps.observe;
+    if (!observe) return this.decide(input);
+    const started = performance.now();
+    let outcome: VerifyOutcome = "UNAVAILABLE";
+    try {
+      const verdict = await this.decide(input);
+      outcome = verdict.code;
+      return verdict;
+    } catch (error) {
+      if (error instanceof AppError && error.code === "invalid_argument") outcome = "INVALID_ARGUMENT";
+      throw error;
+    } finally {
+      observe(input.transport ?? "rpc", outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async decide(input: VerifyInput): Promise<Verdict> {
     const problem = checkHeaders(input.headers);
     if (problem) throw invalidArgument("headers", problem);
     const cost = input.cost || 1;

@@ -35,7 +35,7 @@ export async function authenticate(
   clientIp: string,
 ): Promise<Authentication> {
   const headers = rawHeaders(req);
-  const verify = (requiredScope: string) => verifier.verify({ headers, requiredScope, clientIp });
+  const verify = (requiredScope: string) => verifier.verify({ transport: "rest", headers, requiredScope, clientIp });
 
   const [asked = API_KEYS_WRITE_SCOPE, ...others] = GRANTING_SCOPES[access];
   let verdict = await verify(asked);

@@ -4,7 +4,6 @@
  * place where use-case errors become HTTP statuses.
  */
 import { STATUS_CODES } from "node:http";
-import { MongoError } from "mongodb";
 import type { Logger } from "pino";
 import { AppError } from "../domain/errors.js";
 import type { AppErrorCode } from "../domain/errors.js";
@@ -76,10 +75,6 @@ export function toRestProblem(error: unknown, logger: Logger): RestProblem {
         : error.message;
     const status = STATUSES[error.code];
     return new RestProblem(status, error.code, detail, status === 503 ? RETRY_SOON : {});
-  }
-  if (error instanceof MongoError) {
-    logger.warn({ err: { name: error.name, message: error.message } }, "storage error");
-    return new RestProblem(503, "unavailable", "storage is unavailable", RETRY_SOON);
   }
   logger.error({ err: error }, "rest handler failed");
   return new RestProblem(500, "internal", "internal error");

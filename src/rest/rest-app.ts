@@ -8,7 +8,8 @@ import type { Logger } from "pino";
 import type { ApiKeys } from "../app/api-keys.js";
 import type { AuditTrail } from "../app/audit-trail.js";
 import type { Verifier } from "../app/verify.js";
-import { clientIpFrom, requestIdFrom } from "../domain/request-context.js";
+import { clientIpFrom } from "../domain/request-context.js";
+import type { AccessEntry } from "../edge/access-log.js";
 import type { RequestContext } from "../domain/request-context.js";
 import { authenticate } from "./authenticate.js";
 import { CorsPolicy } from "./cors.js";
@@ -33,13 +34,14 @@ export function restApp(deps: RestDeps) {
   const router = new Router<RestRoute>(REST_ROUTES);
   const cors = new CorsPolicy(deps.corsOrigins);
 
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  /** `access` is this request's access-log entry: the route, key and organization are noted in it. */
+  return async (req: IncomingMessage, res: ServerResponse, access: AccessEntry): Promise<void> => {
     const url = req.url ?? "/";
     const queryStart = url.indexOf("?");
     const path = queryStart === -1 ? url : url.slice(0, queryStart);
     const queryString = queryStart === -1 ? "" : url.slice(queryStart + 1);
     const method = req.method ?? "GET";
-    const requestId = requestIdFrom(req.headers["x-request-id"]);
+    const requestId = access.requestId;
     const clientIp = clientIpFrom(req.socket.remoteAddress);
 
     let response: RestResponse;
@@ -61,6 +63,7 @@ export function restApp(deps: RestDeps) {
         }
       } else {
         const { route, params } = match;
+        access.route = route.path;
         let organizationId = "";
         let context: RequestContext | null = null;
         let authHeaders: HeaderValues = {};
@@ -71,6 +74,8 @@ export function restApp(deps: RestDeps) {
             return;
           }
           organizationId = auth.organizationId;
+          access.organizationId = organizationId;
+          if (auth.actor.type === "api_key") access.keyId = auth.actor.id;
           context = { actor: auth.actor, requestId, clientIp };
           authHeaders = auth.headers;
         }

@@ -13,10 +13,7 @@ import type { Verdict, VerifyCode } from "../domain/verdict.js";
 import { kindToProto, modeToProto } from "./proto-mapping.js";
 
 /** authn.v1.AuthService: Verify answers a verdict, never an RPC error for a denial. */
-export function authService(
-  verifier: Verifier,
-  countVerdict: (code: VerifyCode) => void = () => {},
-): ServiceImpl<typeof AuthService> {
+export function authService(verifier: Verifier): ServiceImpl<typeof AuthService> {
   return {
     async verify(req) {
       const verdict = await verifier.verify({
@@ -28,7 +25,6 @@ export function authService(
         clientIp: req.clientIp,
         cost: req.cost,
       });
-      countVerdict(verdict.code);
       return verdictToProto(verdict);
     },
   };

@@ -1,6 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Interceptor } from "@connectrpc/connect";
-import { MongoError } from "mongodb";
 import type { Logger } from "pino";
 import { AppError } from "../domain/errors.js";
 import type { AppErrorCode } from "../domain/errors.js";
@@ -21,10 +20,6 @@ export function toConnectError(error: unknown, logger: Logger): ConnectError {
   if (error instanceof AppError) {
     if (error.cause !== undefined) logger.warn({ err: error.cause }, error.message);
     return new ConnectError(error.message, CODES[error.code]);
-  }
-  if (error instanceof MongoError) {
-    logger.warn({ err: { name: error.name, message: error.message } }, "storage error");
-    return new ConnectError("storage is unavailable", Code.Unavailable);
   }
   logger.error({ err: error }, "unexpected error");
   return new ConnectError("internal error", Code.Internal);

@@ -17,6 +17,11 @@ export function callContextValues(requestId: string, clientIp: string): ContextV
   return createContextValues().set(REQUEST_ID, requestId).set(CLIENT_IP, clientIp);
 }
 
+/** The request id a call was given (see callContextValues). */
+export function requestIdOf(values: ContextValues): string {
+  return values.get(REQUEST_ID);
+}
+
 /** The request context of a call: RPC callers are internal services, acting for any organization. */
 export function requestContextOf(ctx: HandlerContext): RequestContext {
   return {

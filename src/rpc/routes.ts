@@ -10,7 +10,6 @@ import type { Organizations } from "../app/organizations.js";
 import type { Verifier } from "../app/verify.js";
 import { apiKeyService } from "./api-key-service.js";
 import { auditService } from "./audit-service.js";
-import type { VerifyCode } from "../domain/verdict.js";
 import { authService } from "./auth-service.js";
 import { HealthStatus, healthService } from "./health-service.js";
 import { organizationService } from "./organization-service.js";
@@ -21,8 +20,6 @@ export interface RpcDeps {
   apiKeys: ApiKeys;
   organizations: Organizations;
   audit: AuditTrail;
-  /** Told the code of every verdict Verify answers (metrics). */
-  countVerdict?: (code: VerifyCode) => void;
 }
 
 /** keyward's own services: health reports on them, reflection describes them. */
@@ -34,7 +31,7 @@ export const AUTHN_SERVICES = [AuthService, ApiKeyService, OrganizationService, 
  */
 export function rpcRoutes(deps: RpcDeps, health = new HealthStatus(AUTHN_SERVICES.map((s) => s.typeName))) {
   return (router: ConnectRouter) => {
-    router.service(AuthService, authService(deps.verifier, deps.countVerdict));
+    router.service(AuthService, authService(deps.verifier));
     router.service(ApiKeyService, apiKeyService(deps.apiKeys));
     router.service(OrganizationService, organizationService(deps.organizations));
     router.service(AuditService, auditService(deps.audit));

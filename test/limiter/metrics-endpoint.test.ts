@@ -28,8 +28,8 @@ describe("GET /metrics", () => {
     await auth.verify({ headers });
     await auth.verify({ headers: [] });
     const text = await (await fetch(`${service.keyward.server.httpUrl}/metrics`)).text();
-    expect(text).toContain('keyward_verify_verdicts_total{code="OK"} 2\n');
-    expect(text).toContain('keyward_verify_verdicts_total{code="MISSING_CREDENTIALS"} 1\n');
+    expect(text).toContain('keyward_verify_verdicts_total{code="OK",transport="rpc"} 2\n');
+    expect(text).toContain('keyward_verify_verdicts_total{code="MISSING_CREDENTIALS",transport="rpc"} 1\n');
     expect(text).not.toContain(key);
     expect(text).not.toContain(key.slice(8, 20));
   });

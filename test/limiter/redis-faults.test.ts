@@ -15,7 +15,7 @@ import { freezableProxy } from "../support/freezable-proxy.js";
 import { startTestKeyward } from "../support/keyward.js";
 import type { Clients, LogLine } from "../support/keyward.js";
 import type { Keyward } from "../../src/service.js";
-import { metricValue } from "../support/metrics.js";
+import { labelledValue, metricValue } from "../support/metrics.js";
 import { bearer, organizationWithPlan } from "./support.js";
 
 const HOUR = 3_600_000;
@@ -72,6 +72,11 @@ describe("Redis outage, fail-open (default)", () => {
     expect(await metricValue(httpUrl, FALLBACKS)).toBe(60);
     const warnings = logs.filter((l) => l.level === "warn" && l.msg.startsWith("rate limiter: Redis failed"));
     expect(warnings).toHaveLength(1);
+    // Still doing its job: ready (a probe must not pull every replica at once), degraded in the body and metrics.
+    const ready = await fetch(`${httpUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "degraded", checks: { storage: true, redis: false }, degraded: ["redis"] });
+    expect(await labelledValue(httpUrl, 'keyward_dependency_up{dependency="redis"}')).toBe(0);
 
     const restarted = await privateRedis(redis.port);
     // Reconnection is in the background: poll until a decision is Redis's again.
@@ -82,6 +87,8 @@ describe("Redis outage, fail-open (default)", () => {
     });
     expect(await poolOnRedis(restarted.url, org.id)).toBe(true);
     expect(logs.some((l) => l.level === "info" && l.msg.startsWith("rate limiter: Redis answers again"))).toBe(true);
+    expect(await (await fetch(`${httpUrl}/readyz`)).json()).toMatchObject({ status: "ready", checks: { storage: true, redis: true } });
+    expect(await labelledValue(httpUrl, 'keyward_dependency_up{dependency="redis"}')).toBe(1);
   });
 
   it("does not hang on a Redis that stops answering: the command times out and the local limiter decides", async () => {
@@ -142,6 +149,10 @@ describe("Redis outage, fail-closed (KEYWARD_RATE_LIMIT_FAIL_CLOSED=true)", () =
       }
     }
     expect(await metricValue(keyward.server.httpUrl, REFUSALS)).toBe(20);
+    // Fail-closed: this replica cannot decide, so it leaves the pool.
+    const ready = await fetch(`${keyward.server.httpUrl}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: "unavailable", checks: { storage: true, redis: false } });
     expect(await metricValue(keyward.server.httpUrl, FALLBACKS)).toBe(0);
     expect(logs.filter((l) => l.level === "warn" && l.msg.startsWith("rate limiter: Redis failed"))).toHaveLength(1);
     // Denials that need no limiter still answer verdicts.

@@ -17,10 +17,17 @@ export const DEFAULT_STORAGE_DEADLINE_MS = 2_000;
 /** What an operation gets: the signal to hand to a read that can be aborted. */
 export type DeadlineOperation<T> = (signal: AbortSignal) => Promise<T>;
 
+/** How an operation ended, for metrics. */
+export type StorageOutcome = "ok" | "error" | "timeout";
+
+/** Told of every operation: its name, outcome and duration in seconds. */
+export type StorageObserver = (operation: string, outcome: StorageOutcome, seconds: number) => void;
+
 export class StorageDeadline {
   constructor(
     /** KEYWARD_MONGODB_TIMEOUT_MS */
     readonly ms: number,
+    private readonly observe: StorageObserver = () => {},
   ) {}
 
   /**
@@ -30,9 +37,12 @@ export class StorageDeadline {
    */
   async run<T>(what: string, operation: DeadlineOperation<T>): Promise<T> {
     const controller = new AbortController();
+    const started = performance.now();
+    let outcome: StorageOutcome = "ok";
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
+        outcome = "timeout";
         const error = new AppError("unavailable", `storage is unavailable: no answer within ${this.ms} ms (${what})`);
         controller.abort(error);
         reject(error);
@@ -41,10 +51,12 @@ export class StorageDeadline {
     try {
       return await Promise.race([operation(controller.signal), expired]);
     } catch (error) {
+      if (outcome === "ok") outcome = "error";
       if (error instanceof AppError) throw error;
       throw new AppError("unavailable", `storage is unavailable (${what} failed)`, undefined, { cause: error });
     } finally {
       clearTimeout(timer);
+      this.observe(what, outcome, (performance.now() - started) / 1000);
     }
   }
 }

@@ -2,6 +2,7 @@ import { MongoClient } from "mongodb";
 import { StartupError } from "../../config.js";
 import type { Db } from "mongodb";
 import { DEFAULT_STORAGE_DEADLINE_MS, StorageDeadline } from "./deadline.js";
+import type { StorageObserver } from "./deadline.js";
 import { MongoKeyStore } from "./mongo-key-store.js";
 import { MongoOrganizationStore } from "./mongo-organization-store.js";
 
@@ -24,6 +25,7 @@ export async function connectMongo(
   uri: string,
   defaultDatabase: string,
   timeoutMs = DEFAULT_STORAGE_DEADLINE_MS,
+  observe?: StorageObserver,
 ): Promise<MongoStores> {
   // Fail fast on a dead server instead of holding the hot path behind it:
   // selection and connection give up after timeoutMs, the verification cache
@@ -44,7 +46,7 @@ export async function connectMongo(
     );
   }
   const db = client.db(new URL(uri).pathname.slice(1) || defaultDatabase);
-  const deadline = new StorageDeadline(timeoutMs);
+  const deadline = new StorageDeadline(timeoutMs, observe);
   const keys = new MongoKeyStore(db, deadline);
   await keys.ensureIndexes();
   return {
