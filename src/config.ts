@@ -12,6 +12,18 @@ import { parseCorsOrigins } from "./rest/cors.js";
 
 export type Environment = "development" | "production";
 
+/** What one client may hold on the ports; past it, connections and streams are refused or closed. */
+export interface ConnectionLimits {
+  /** Open connections per listener (per process). */
+  maxConnections: number;
+  /** Streams (calls) in flight on one HTTP/2 connection. */
+  maxConcurrentStreams: number;
+  /** A connection with no request in flight this long is closed (GOAWAY on HTTP/2). */
+  idleTimeoutMs: number;
+  /** A request (headers and body) or an RPC stream taking longer is ended. */
+  requestTimeoutMs: number;
+}
+
 export interface Config {
   env: Environment;
   /** Address both listeners bind to. */
@@ -50,6 +62,10 @@ export interface Config {
   workers: number;
   /** How long SIGTERM waits for in-flight calls. */
   shutdownGraceMs: number;
+  /** SIGTERM: how long the replica keeps serving while /readyz says 503, before it closes connections. */
+  shutdownDrainMs: number;
+  /** Bounds on what one client may hold on the ports (src/server.ts). */
+  limits: ConnectionLimits;
   /** Browser origins allowed on the REST API (/v1/): `["*"]` for any. */
   corsOrigins: string[];
 }
@@ -284,6 +300,13 @@ export function loadConfig(env: Env): Config {
     mongodbTimeoutMs: integer(env, "KEYWARD_MONGODB_TIMEOUT_MS", 2_000, 100, 60_000),
     workers: workers(env),
     shutdownGraceMs: integer(env, "KEYWARD_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    shutdownDrainMs: integer(env, "KEYWARD_SHUTDOWN_DRAIN_MS", 5_000, 0, 600_000),
+    limits: {
+      maxConnections: integer(env, "KEYWARD_MAX_CONNECTIONS", 1_000, 1, 1_000_000),
+      maxConcurrentStreams: integer(env, "KEYWARD_H2_MAX_CONCURRENT_STREAMS", 100, 1, 10_000),
+      idleTimeoutMs: integer(env, "KEYWARD_IDLE_TIMEOUT_MS", 60_000, 100, 3_600_000),
+      requestTimeoutMs: integer(env, "KEYWARD_REQUEST_TIMEOUT_MS", 30_000, 100, 600_000),
+    },
     corsOrigins: corsOrigins(env),
   };
 }
