@@ -47,7 +47,8 @@ function collect(headers: readonly RawHeader[]): Map<string, Set<string>> {
   return found;
 }
 
-const CREDENTIAL_HEADERS = new Set(["authorization", "x-api-key", "x-sender-id", "x-workspace-id"]);
+/** The headers a credential is read from (lower case). */
+export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(["authorization", "x-api-key", "x-sender-id", "x-workspace-id"]);
 
 function single(found: Map<string, Set<string>>, name: string): string | null | "ambiguous" {
   const values = found.get(name);
