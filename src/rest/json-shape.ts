@@ -9,13 +9,17 @@ import { badRequest } from "./problem.js";
 export type JsonObject = Readonly<Record<string, unknown>>;
 
 /** The body as an object with no field outside `known`. */
+/** What an unknown field's name must look like to be echoed in an error. */
+const FIELD_NAME = /^(?!sk_)[A-Za-z][A-Za-z0-9_]{0,31}$/;
+
 export function readObject(value: unknown, known: readonly string[], what = "request body"): JsonObject {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw badRequest(what, "must be a JSON object");
   }
   const unknown = Object.keys(value).filter((field) => !known.includes(field));
   if (unknown.length > 0) {
-    const names = unknown.slice(0, 5).map((field) => JSON.stringify(field.slice(0, 64)));
+    // Echo a name only when it looks like a field name: a pasted key or token must never come back.
+    const names = unknown.slice(0, 5).map((field) => (FIELD_NAME.test(field) ? JSON.stringify(field) : "(a field not shown)"));
     throw badRequest(what, `unknown field${unknown.length > 1 ? "s" : ""} ${names.join(", ")} (known: ${known.join(", ")})`);
   }
   return value as JsonObject;
