@@ -9,6 +9,7 @@ import { DEFAULT_ROUTE_RULES, parseRouteRules } from "./domain/route-policy.js";
 import type { RouteRule } from "./domain/route-policy.js";
 import type { UserTokenKeys } from "./adapters/jwt/jose-user-token-verifier.js";
 import { parseCorsOrigins } from "./rest/cors.js";
+import { TrustedProxies } from "./edge/client-ip.js";
 
 export type Environment = "development" | "production";
 
@@ -32,6 +33,8 @@ export interface Config {
   httpPort: number;
   /** Service tokens for the internal RPC port; empty: open (loopback development only). */
   internalTokens: string[];
+  /** Proxies whose X-Forwarded-For forward-auth believes; none by default (the socket peer is the client). */
+  trustedProxies: TrustedProxies;
   /** Unset: the embedded, non-durable store. */
   mongodbUri: string | null;
   mongodbDatabase: string;
@@ -204,6 +207,14 @@ function corsOrigins(env: Env): string[] {
   }
 }
 
+function trustedProxies(env: Env): TrustedProxies {
+  try {
+    return TrustedProxies.parse(text(env, "KEYWARD_TRUSTED_PROXIES") ?? "");
+  } catch (error) {
+    throw new ConfigError("KEYWARD_TRUSTED_PROXIES", `${(error as Error).message}; give comma-separated addresses or CIDRs`);
+  }
+}
+
 function routeRules(env: Env): readonly RouteRule[] {
   const file = text(env, "KEYWARD_ROUTE_POLICY_FILE");
   if (file === null) return DEFAULT_ROUTE_RULES;
@@ -281,6 +292,7 @@ export function loadConfig(env: Env): Config {
     rpcPort,
     httpPort,
     internalTokens: tokens,
+    trustedProxies: trustedProxies(env),
     mongodbUri: url(env, "MONGODB_URI", ["mongodb:", "mongodb+srv:"]),
     mongodbDatabase: text(env, "KEYWARD_MONGODB_DATABASE") ?? "keyward",
     redisUrl: url(env, "REDIS_URL", ["redis:", "rediss:"]),

@@ -171,6 +171,7 @@ export async function startKeyward(config: Config, logger: Logger, options: Keyw
       audit,
       logger,
       internalTokens: config.internalTokens,
+      trustedProxies: config.trustedProxies,
       readiness,
       metrics,
       corsOrigins: config.corsOrigins,

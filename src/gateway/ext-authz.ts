@@ -1,0 +1,99 @@
+/**
+ * Envoy's external authorization over gRPC
+ * (`envoy.service.auth.v3.Authorization/Check`) on the internal port: Envoy
+ * and Istio ask here about each public request. Decode the attributes,
+ * decide, encode the answer: everything else is the shared edge's.
+ */
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { HeaderValueOptionSchema } from "../../gen/envoy/config/core/v3/base_pb.js";
+import type { HeaderValueOption } from "../../gen/envoy/config/core/v3/base_pb.js";
+import type { AttributeContext_HttpRequest } from "../../gen/envoy/service/auth/v3/attribute_context_pb.js";
+import { Authorization, CheckResponseSchema } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
+import type { CheckResponse } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
+import type { RawHeader } from "../domain/credentials.js";
+import type { HttpHeader } from "../domain/verdict.js";
+import { canonicalPath } from "../edge/canonical-path.js";
+import { clientIpFrom } from "../domain/request-context.js";
+import { problemAnswer, verdictAnswer } from "../edge/http-answer.js";
+import type { HttpAnswer } from "../edge/http-answer.js";
+import { rateLimitHeaders } from "../edge/identity.js";
+import { fromJoinedHeaders, withoutGatewayHeaders } from "../edge/raw-headers.js";
+import { bearerToken, SERVICE_TOKEN_HEADER } from "../edge/service-token.js";
+import type { ServiceTokens } from "../edge/service-token.js";
+import type { VerificationEdge } from "../edge/verification-edge.js";
+
+/** google.rpc.Code values Envoy reads in CheckResponse.status. */
+const PERMISSION_DENIED = 7;
+const UNAUTHENTICATED = 16;
+
+export function extAuthzService(edge: VerificationEdge, tokens: ServiceTokens): ServiceImpl<typeof Authorization> {
+  return {
+    async check(req, ctx) {
+      const token = ctx.requestHeader.get(SERVICE_TOKEN_HEADER) ?? bearerToken(ctx.requestHeader.get("authorization"));
+      if (!tokens.check(token).ok) throw new ConnectError("a valid service token is required", Code.Unauthenticated);
+      const http = req.attributes?.request?.http;
+      const address = req.attributes?.source?.address?.address;
+      const path = canonicalPath(http?.path || "/");
+      if (!path.ok) return denied(problemAnswer(400, "invalid_path", path.reason));
+      const decision = await edge.decide({
+        transport: "ext_authz",
+        headers: withoutGatewayHeaders(headersOf(http)),
+        method: http?.method || "GET",
+        path: path.path,
+        clientIp: address?.case === "socketAddress" ? clientIpFrom(address.value.address) : "",
+      });
+      if (decision.kind === "unavailable") throw new ConnectError("keyward cannot decide right now", Code.Unavailable);
+      if (decision.kind === "invalid") return denied(problemAnswer(400, "invalid_request", decision.detail));
+      const { verdict } = decision;
+      if (!verdict.allowed) return denied(verdict.http);
+      const allowed = verdictAnswer(verdict);
+      const rateLimit = new Set(rateLimitHeaders(verdict).map((h) => h.name));
+      return create(CheckResponseSchema, {
+        status: { code: 0 },
+        httpResponse: {
+          case: "okResponse",
+          value: {
+            // append false: a client-sent copy of an identity header is replaced, never kept.
+            headers: options(allowed.headers.filter((h) => h.name.startsWith("X-Keyward-"))),
+            responseHeadersToAdd: options(allowed.headers.filter((h) => rateLimit.has(h.name))),
+          },
+        },
+      });
+    },
+  };
+}
+
+/** The request's headers: one per entry with raw headers, else the comma-joined map. */
+function headersOf(http: AttributeContext_HttpRequest | undefined): RawHeader[] {
+  const raw = http?.headerMap?.headers ?? [];
+  if (raw.length > 0) {
+    const decoder = new TextDecoder();
+    return raw
+      .filter((h) => !h.key.startsWith(":"))
+      .map((h) => ({ name: h.key, value: h.value || decoder.decode(h.rawValue) }));
+  }
+  return fromJoinedHeaders(http?.headers ?? {});
+}
+
+function denied(answer: HttpAnswer): CheckResponse {
+  return create(CheckResponseSchema, {
+    status: { code: answer.status === 401 ? UNAUTHENTICATED : PERMISSION_DENIED, message: `denied: ${answer.status}` },
+    httpResponse: {
+      case: "deniedResponse",
+      value: { status: { code: answer.status }, headers: options(answer.headers), body: answer.body },
+    },
+  });
+}
+
+/** Header options that replace a header's earlier value, and keep every value of a repeated one. */
+function options(headers: readonly HttpHeader[]): HeaderValueOption[] {
+  const seen = new Set<string>();
+  return headers.map(({ name, value }) => {
+    const lower = name.toLowerCase();
+    const append = seen.has(lower);
+    seen.add(lower);
+    return create(HeaderValueOptionSchema, { header: { key: lower, value }, append });
+  });
+}
