@@ -2,7 +2,8 @@
  * The Node request handler of the RPC port: connect-node's adapter, plus one
  * correction. connect-es reports a request message it cannot decode (invalid
  * UTF-8 in a string, a truncated or garbled frame) as INTERNAL ("parse
- * binary: ..."), which a caller reads as our fault. It is the caller's: this
+ * binary: ...", "received compressed envelope, but ..."), which a caller
+ * reads as our fault. It is the caller's: this
  * handler reports it as INVALID_ARGUMENT, on all three protocols. Every call
  * gets a request id (the caller's sane X-Request-Id, else a new one),
  * answered in X-Request-Id and recorded in audit events.
@@ -27,7 +28,13 @@ export interface RpcHandlerOptions extends ConnectRouterOptions {
   onError: (error: unknown) => void;
 }
 
-const PARSE_ERROR = "parse binary";
+/**
+ * How connect-es words the INTERNAL errors that are a caller's malformed
+ * request: a message it cannot decode, and a frame flagged compressed
+ * without a declared encoding.
+ */
+const CALLER_FAULTS = ["parse binary", "received compressed envelope"];
+const isCallerFault = (message: string | undefined) => CALLER_FAULTS.some((prefix) => message?.startsWith(prefix));
 
 export function rpcNodeHandler(options: RpcHandlerOptions) {
   const router = createConnectRouter({ acceptCompression: [compressionGzip, compressionBrotli], ...options });
@@ -77,7 +84,7 @@ async function rewriteConnectError(
   let status = uRes.status;
   try {
     const error = JSON.parse(bytes.toString("utf8")) as { code?: string; message?: string };
-    if (error.code === "internal" && error.message?.startsWith(PARSE_ERROR)) {
+    if (error.code === "internal" && isCallerFault(error.message)) {
       bytes = Buffer.from(JSON.stringify({ code: "invalid_argument", message: error.message }));
       status = 400;
       uRes.header?.set("content-length", String(bytes.length));
@@ -97,7 +104,7 @@ async function* fixTrailerAfter(
   for (const headers of [uRes.trailer, uRes.header]) {
     if (
       headers?.get("grpc-status") === String(Code.Internal) &&
-      decodeURIComponent(headers.get("grpc-message") ?? "").startsWith(PARSE_ERROR)
+      isCallerFault(decodeURIComponent(headers.get("grpc-message") ?? ""))
     ) {
       headers.set("grpc-status", String(Code.InvalidArgument));
     }
@@ -109,7 +116,7 @@ async function* rewriteGrpcWebTrailer(body: AsyncIterable<Uint8Array>): AsyncIte
   for await (const chunk of body) {
     if (chunk.length >= 5 && (chunk[0] ?? 0) & 0x80) {
       const text = Buffer.from(chunk.subarray(5)).toString("utf8");
-      if (/grpc-status: ?13\r\n/.test(text) && decodeURIComponent(text).includes(PARSE_ERROR)) {
+      if (/grpc-status: ?13\r\n/.test(text) && CALLER_FAULTS.some((prefix) => decodeURIComponent(text).includes(prefix))) {
         const fixed = Buffer.from(text.replace(/grpc-status: ?13\r\n/, `grpc-status: ${Code.InvalidArgument}\r\n`));
         const frame = Buffer.alloc(5 + fixed.length);
         frame[0] = chunk[0] ?? 0x80;
