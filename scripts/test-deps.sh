@@ -20,9 +20,12 @@ as_root() {
   fi
 }
 
-# --- Debian packages: redis-server, docker-compose (validates the compose file)
+# --- Debian packages: redis-server, docker-compose (validates the compose file),
+# caddy and nginx (the gateway tests run deploy/gateways/ with them).
 # Each is installed only when its command is missing.
-debian=(redis-server:redis-server docker-compose:docker-compose)  # command:package
+debian=(redis-server:redis-server docker-compose:docker-compose caddy:caddy nginx:nginx-light)  # command:package
+# nginx installs into /usr/sbin, which a user's PATH may lack.
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin ;; esac
 missing=()
 for pair in "${debian[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
@@ -79,6 +82,34 @@ else
     mv -f "$tmp" "$fdb_bin"
     trap - EXIT
   fi
+fi
+
+# --- Envoy's ext_authz client (test/gateways/envoy-client): Envoy's own generated
+# Go client (go-control-plane), built once and again when its sources change.
+envoy_src=test/gateways/envoy-client
+envoy_bin=.cache/envoy-client/envoy-client
+envoy_stale=0
+if [ ! -x "$envoy_bin" ]; then
+  envoy_stale=1
+else
+  for f in go.mod go.sum main.go; do
+    if [ "$envoy_src/$f" -nt "$envoy_bin" ]; then envoy_stale=1; fi
+  done
+fi
+if [ "$envoy_stale" -eq 0 ]; then
+  say "envoy-client: $envoy_bin up to date"
+else
+  if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+    PATH=/usr/local/go/bin:$PATH
+  fi
+  command -v go >/dev/null 2>&1 || die "Go is needed to build $envoy_src (Envoy's ext_authz client for the gateway tests)"
+  say "envoy-client: building $envoy_bin (the first build downloads Go modules)"
+  mkdir -p "$(dirname "$envoy_bin")"
+  tmp="$envoy_bin.tmp.$$"
+  trap 'rm -f "$root/$tmp"' EXIT
+  (cd "$envoy_src" && CGO_ENABLED=0 go build -buildvcs=false -trimpath -o "$root/$tmp" .)
+  mv -f "$tmp" "$envoy_bin"
+  trap - EXIT
 fi
 
 # --- Go and Python clients: pinned protoc plugins, Go modules, .cache/venv ------

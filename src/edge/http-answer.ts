@@ -84,9 +84,13 @@ export function replayedAnswer(status: string | null, problem: string | null, he
     fields.status === code && typeof fields.code === "string" && typeof fields.detail === "string" &&
     Object.keys(fields).every((k) => ["type", "title", "status", "detail", "code"].includes(k));
   if (!valid) return problemAnswer(403, "forbidden", "Access denied");
+  // nginx's auth_request passes a 401's WWW-Authenticate on itself; a second copy would repeat it.
+  const replayed = headers.filter(
+    (h) => REPLAYED_HEADERS.test(h.name) && h.value !== "" && !(code === 401 && /^www-authenticate$/i.test(h.name)),
+  );
   return {
     status: code,
-    headers: [{ name: "Content-Type", value: PROBLEM_JSON }, ...headers.filter((h) => REPLAYED_HEADERS.test(h.name) && h.value !== "")],
+    headers: [{ name: "Content-Type", value: PROBLEM_JSON }, ...replayed],
     body: JSON.stringify(fields),
   };
 }

@@ -111,6 +111,14 @@ describe("replayedAnswer", () => {
     });
   });
 
+  it("leaves a 401's WWW-Authenticate to nginx, which already passed it on, and replays a 403's", () => {
+    const challenge = { name: "WWW-Authenticate", value: 'Bearer realm="api", error="insufficient_scope"' };
+    const forbidden = { type: "about:blank", title: "Forbidden", status: 403, detail: "d", code: "insufficient_scope" };
+    const unauthorized = { ...forbidden, title: "Unauthorized", status: 401, code: "key_revoked" };
+    expect(replayedAnswer("403", problem(forbidden), [challenge]).headers).toContainEqual(challenge);
+    expect(replayedAnswer("401", problem(unauthorized), [challenge]).headers).not.toContainEqual(challenge);
+  });
+
   it.each<[string, string | null, string | null]>([
     ["nothing captured", null, null],
     ["a status that disagrees with the body", "400", problem(tooMany)],

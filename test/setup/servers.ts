@@ -106,6 +106,28 @@ export async function startFerretDb(opts: { port?: number; dir?: string } = {}):
   });
 }
 
+export interface TcpServer {
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts any server (a gateway, in the gateway tests) and waits until it
+ * accepts TCP on 127.0.0.1:port; it is killed with its spawner like the others.
+ */
+export async function startTcpServer(
+  name: string,
+  bin: string,
+  args: string[],
+  port: number,
+  env?: NodeJS.ProcessEnv,
+): Promise<TcpServer> {
+  const proc = launch(name, bin, args, env);
+  await waitReady(proc, () => connectTcp(port));
+  return { port, pid: proc.child.pid ?? 0, stop: () => stopProc(proc) };
+}
+
 // ---------------------------------------------------------------------------
 // Child process bookkeeping
 
@@ -144,10 +166,10 @@ function ensureExitHook(): void {
 // runs. It execs the server, so the child pid is the server's own.
 const SETPRIV = findOnPath('setpriv');
 
-function launch(name: string, bin: string, args: string[]): Proc {
+function launch(name: string, bin: string, args: string[], env?: NodeJS.ProcessEnv): Proc {
   const [file, argv] =
     SETPRIV === undefined ? [bin, args] : [SETPRIV, ['--pdeathsig', 'KILL', '--', bin, ...args]];
-  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
   live.add(child);
   ensureExitHook();
 
