@@ -2,7 +2,7 @@
 // with Envoy's own generated client (go-control-plane), as Envoy's ext_authz
 // filter would, and validates every response with the package's ValidateAll.
 //
-// It reads the cases as a JSON array on stdin and prints one JSON array of
+// It reads the cases as a JSON array from the -cases file and prints one JSON array of
 // results on stdout; the gateway test (test/gateways/envoy.test.ts) says what
 // to ask and checks the answers.
 package main
@@ -90,10 +90,15 @@ func request(c checkCase) *authv3.CheckRequest {
 func main() {
 	addr := flag.String("addr", "127.0.0.1:50051", "keyward's internal port")
 	token := flag.String("token", "", "service token, sent as x-keyward-service-token metadata")
+	casesFile := flag.String("cases", "", "a JSON array of cases")
 	flag.Parse()
 
 	var cases []checkCase
-	if err := json.NewDecoder(os.Stdin).Decode(&cases); err != nil {
+	data, err := os.ReadFile(*casesFile)
+	if err == nil {
+		err = json.Unmarshal(data, &cases)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "envoy-client: reading cases:", err)
 		os.Exit(2)
 	}
