@@ -312,7 +312,8 @@ export function loadConfig(env: Env): Config {
     mongodbTimeoutMs: integer(env, "KEYWARD_MONGODB_TIMEOUT_MS", 2_000, 100, 60_000),
     workers: workers(env),
     shutdownGraceMs: integer(env, "KEYWARD_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
-    shutdownDrainMs: integer(env, "KEYWARD_SHUTDOWN_DRAIN_MS", 5_000, 0, 600_000),
+    // Production waits for load balancers to take the replica out; development stops at once.
+    shutdownDrainMs: integer(env, "KEYWARD_SHUTDOWN_DRAIN_MS", mode === "production" ? 5_000 : 0, 0, 600_000),
     limits: {
       maxConnections: integer(env, "KEYWARD_MAX_CONNECTIONS", 1_000, 1, 1_000_000),
       maxConcurrentStreams: integer(env, "KEYWARD_H2_MAX_CONCURRENT_STREAMS", 100, 1, 10_000),

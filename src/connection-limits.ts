@@ -35,13 +35,11 @@ export function http2ServerOptions(limits: ConnectionLimits): http2.ServerOption
 }
 
 /**
- * Applies the limits nghttp2's options do not cover: connections per process,
- * idle sessions (closed with GOAWAY, so clients reconnect), streams that take
+ * Applies the limits nghttp2's options do not cover: idle sessions (closed with GOAWAY, so clients reconnect), streams that take
  * too long, and sessions nghttp2 has started to refuse (ENHANCE_YOUR_CALM):
  * those are closed cleanly instead of refusing every call forever.
  */
 export function limitHttp2(server: http2.Http2Server, limits: ConnectionLimits): void {
-  server.maxConnections = limits.maxConnections;
   server.on("session", (session) => {
     session.setTimeout(limits.idleTimeoutMs, () => {
       // Idle by HTTP/2's measure: no frame either way for the whole timeout.
@@ -60,7 +58,10 @@ export function limitHttp2(server: http2.Http2Server, limits: ConnectionLimits):
   });
 }
 
-/** The same bounds on an HTTP/1.1 server. */
+/**
+ * The same bounds on an HTTP/1.1 server. The connection cap belongs to the
+ * listening server: set `maxConnections` on the one that accepts.
+ */
 export function limitHttp1(server: http.Server, limits: ConnectionLimits): void {
   server.maxConnections = limits.maxConnections;
   server.requestTimeout = limits.requestTimeoutMs;

@@ -11,14 +11,18 @@ import net from "node:net";
 /** RFC 9113 §3.4: what every HTTP/2 client sends first. */
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
-/** How long a new connection may take to show which protocol it speaks. */
+/** How long a new connection may take to show which protocol it speaks, unless told shorter. */
 const FIRST_BYTES_TIMEOUT_MS = 10_000;
 
 /** A listener that hands each connection to `h2` or `http1`; neither of them listens itself. */
-export function dualProtocolServer(h2: http2.Http2Server, http1: http.Server): net.Server {
+export function dualProtocolServer(
+  h2: http2.Http2Server,
+  http1: http.Server,
+  firstBytesTimeoutMs = FIRST_BYTES_TIMEOUT_MS,
+): net.Server {
   return net.createServer((socket) => {
     let received = Buffer.alloc(0);
-    socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, () => socket.destroy());
+    socket.setTimeout(firstBytesTimeoutMs, () => socket.destroy());
     const onData = (chunk: Buffer): void => {
       received = Buffer.concat([received, chunk]);
       const n = Math.min(received.length, PREFACE.length);

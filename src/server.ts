@@ -6,14 +6,17 @@
  */
 import http from "node:http";
 import http2 from "node:http2";
+import net from "node:net";
 import type { AddressInfo, Server } from "node:net";
 import type { Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import type { TrustedProxies } from "./edge/client-ip.js";
 import { gatewayDoors } from "./gateway/doors.js";
+import type { ConnectionLimits } from "./config.js";
+import { DEFAULT_LIMITS, http2ServerOptions, limitHttp1, limitHttp2 } from "./connection-limits.js";
 import { httpApp } from "./rest/http-app.js";
 import { framingErrorResponse } from "./rest/problem.js";
-import type { HttpDeps } from "./rest/http-app.js";
+import type { HttpDeps, Readiness } from "./rest/http-app.js";
 import { accessLog } from "./edge/access-log.js";
 import { accessInterceptor } from "./rpc/access-interceptor.js";
 import { errorMappingInterceptor } from "./rpc/error-mapping.js";
@@ -33,6 +36,8 @@ export interface ServerDeps extends RpcDeps, HttpDeps {
 
 export interface ListenOptions {
   host: string;
+  /** Connection, stream and time bounds of both listeners; default DEFAULT_LIMITS. */
+  limits?: ConnectionLimits;
   /** 0 picks a free port. */
   rpcPort: number;
   httpPort: number;
@@ -44,9 +49,17 @@ export interface RunningServer {
   /** `http://host:port` of each listener. */
   rpcUrl: string;
   httpUrl: string;
-  /** Stops accepting, lets in-flight calls finish for up to `graceMs`, then cuts the rest. */
-  close(graceMs?: number): Promise<void>;
+  /**
+   * Drains, then stops: for `drainMs` it keeps serving while /readyz and
+   * grpc.health say it is going away (load balancers take it out); then it
+   * stops accepting, sends GOAWAY and `Connection: close`, lets in-flight
+   * calls finish for up to `graceMs`, and cuts the rest.
+   */
+  close(graceMs?: number, drainMs?: number): Promise<void>;
 }
+
+/** After the listeners close, how long a connection that sent nothing yet may still send its request. */
+const IDLE_AFTER_CLOSE_MS = 250;
 
 /** Largest RPC message accepted; Verify's own header limits are far below it. */
 const READ_MAX_BYTES = 4 * 1024 * 1024;
@@ -58,8 +71,9 @@ export async function startServer(deps: ServerDeps, options: ListenOptions): Pro
   interceptors.unshift(accessInterceptor(accessLog(deps.logger, deps.metrics)));
 
   const health = new HealthStatus(AUTHN_SERVICES.map((s) => s.typeName));
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const rpcServer = http2.createServer(
-    { maxSessionMemory: 64, settings: { maxHeaderListSize: 64 * 1024 } },
+    http2ServerOptions(limits),
     doors.route(rpcNodeHandler({
       routes: doors.withExtAuthz(rpcRoutes(deps, health)),
       interceptors,
@@ -70,18 +84,32 @@ export async function startServer(deps: ServerDeps, options: ListenOptions): Pro
     })),
   );
   // HTTP/2 connections go to rpcServer, HTTP/1.1 ones to an HTTP/1.1 server with the same handler.
-  const internal = doors.listener(rpcServer);
+  const internal = doors.listener(rpcServer, Math.min(10_000, limits.idleTimeoutMs));
+  limitHttp2(rpcServer, limits);
+  limitHttp1(internal.http1, limits);
+  internal.server.maxConnections = limits.maxConnections;
   const sessions = new Set<http2.ServerHttp2Session>();
   rpcServer.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
   });
 
-  const handle = httpApp(deps);
-  const httpServer = http.createServer(
-    { maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 },
-    (req, res) => void handle(req, res),
-  );
+  // The drain phase: still serving, no longer ready, and every HTTP/1.1
+  // answer says Connection: close, so no idle keep-alive connection is left
+  // for a client to reuse at the moment the listener closes.
+  let draining = false;
+  const readiness = async (): Promise<Readiness> => {
+    const ready = await deps.readiness();
+    return draining ? { checks: { ...ready.checks, accepting: false }, required: [...ready.required, "accepting"] } : ready;
+  };
+  const handle = httpApp({ ...deps, readiness });
+  const httpServer = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => void handle(req, res));
+  limitHttp1(httpServer, limits);
+  for (const server of [httpServer, internal.http1]) {
+    server.prependListener("request", (_req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (draining) res.shouldKeepAlive = false;
+    });
+  }
   httpServer.on("clientError", (error: NodeJS.ErrnoException, socket) => {
     if (socket.writable && !socket.writableEnded) socket.end(framingErrorResponse(error));
     else socket.destroy();
@@ -100,22 +128,32 @@ export async function startServer(deps: ServerDeps, options: ListenOptions): Pro
     httpPort,
     rpcUrl: `http://${urlHost}:${rpcPort}`,
     httpUrl: `http://${urlHost}:${httpPort}`,
-    async close(graceMs = 10_000) {
+    async close(graceMs = 10_000, drainMs = 0) {
+      draining = true;
+      health.shutdown(); // grpc.health.v1: NOT_SERVING; Watch calls end
+      if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
+      // Stop accepting. net.Server's own close: http.Server's would also cut
+      // connections that are open but have not sent their request yet, which
+      // a client may be writing to at this very moment.
       const closed = Promise.all([
         new Promise<void>((resolve) => internal.server.close(() => resolve())),
-        new Promise<void>((resolve) => httpServer.close(() => resolve())),
+        new Promise<void>((resolve) => net.Server.prototype.close.call(httpServer, () => resolve())),
       ]);
-      // GOAWAY: clients stop opening streams; open ones finish.
-      health.shutdown(); // grpc.health.v1: NOT_SERVING; Watch calls end
+      // GOAWAY: clients stop opening streams; open ones finish. Streams sent
+      // after it are refused (REFUSED_STREAM: not processed, safe to retry).
       for (const session of sessions) session.close();
-      httpServer.closeIdleConnections();
-      internal.http1.closeIdleConnections();
+      // Connections still idle a moment later will not send anything: close them.
+      const idle = setTimeout(() => {
+        httpServer.closeIdleConnections();
+        internal.http1.closeIdleConnections();
+      }, IDLE_AFTER_CLOSE_MS);
       const timer = setTimeout(() => {
         for (const session of sessions) session.destroy();
         httpServer.closeAllConnections();
         internal.http1.closeAllConnections();
       }, graceMs);
       await closed;
+      clearTimeout(idle);
       clearTimeout(timer);
     },
   };

@@ -176,14 +176,14 @@ export async function startKeyward(config: Config, logger: Logger, options: Keyw
       metrics,
       corsOrigins: config.corsOrigins,
     },
-    { host: config.host, rpcPort: config.rpcPort, httpPort: config.httpPort },
+    { host: config.host, rpcPort: config.rpcPort, httpPort: config.httpPort, limits: config.limits },
   );
   logger.info({ rpc: server.rpcUrl, http: server.httpUrl, env: config.env }, "keyward listening");
 
   return {
     server,
     async stop() {
-      await server.close(config.shutdownGraceMs);
+      await server.close(config.shutdownGraceMs, config.shutdownDrainMs);
       await usage.close();
       await shared.close();
       await storage.close();

@@ -85,14 +85,14 @@ export function gatewayDoors(deps: GatewayDeps) {
      * HTTP/1.1 server with the same handler (Connect unary, gRPC-Web and the
      * gateways' doors work over both).
      */
-    listener(h2: http2.Http2Server) {
+    listener(h2: http2.Http2Server, firstBytesTimeoutMs?: number) {
       const http1 = http.createServer({ maxHeaderSize: 64 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 });
       for (const listener of h2.listeners("request")) http1.on("request", listener as Handler);
       http1.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
         if (socket.writable && !socket.writableEnded) socket.end(framingErrorResponse(error));
         else socket.destroy();
       });
-      return { server: dualProtocolServer(h2, http1), http1 };
+      return { server: dualProtocolServer(h2, http1, firstBytesTimeoutMs), http1 };
     },
   };
 }
