@@ -30,5 +30,5 @@ gatewayMatrix(
   },
   startCaddy,
   // Caddy answers a non-2xx forward_auth response as is; an unreachable authorizer is 502.
-  { statusOf: (s) => s, keywardBody: true, rateLimitHeaders: true, scopeChallenge: true, keywardDown: 502 },
+  { statusOf: (s) => s, keywardBody: true, rateLimitHeaders: true, scopeChallenge: true, rateLimitOnSuccess: false, keywardDown: 502 },
 );

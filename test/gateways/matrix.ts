@@ -27,6 +27,8 @@ export interface GatewayBehaviour {
   rateLimitHeaders: boolean;
   /** Whether a 403's WWW-Authenticate (insufficient_scope) reaches the client. */
   scopeChallenge: boolean;
+  /** Whether an allowed request's RateLimit-* reach the client (else the upstream only). */
+  rateLimitOnSuccess: boolean;
   /** The gateway's documented answer when keyward cannot be reached. */
   keywardDown: number;
 }
@@ -99,7 +101,10 @@ export function gatewayMatrix(
     }
 
     it("allows a Bearer key: the upstream gets the identity", async () => {
-      const echo = upstreamSaw(await get("/v1/messages?limit=1", bearer(readKey.key)));
+      const answer = await get("/v1/messages?limit=1", bearer(readKey.key));
+      const echo = upstreamSaw(answer);
+      const limit = behaviour.rateLimitOnSuccess ? answer.headers["ratelimit-limit"] : echo.headers.find(([n]) => n === "ratelimit-limit")?.[1];
+      expect(limit).toBe("100000");
       expect(echo.url).toBe("/v1/messages?limit=1");
       expect(identity(echo)).toEqual({
         "x-keyward-organization-id": org,

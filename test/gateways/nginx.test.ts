@@ -36,12 +36,12 @@ gatewayMatrix(
   (target) => startNginx("nginx.conf", target),
   // auth_request passes 401 and 403 on (with WWW-Authenticate, nginx's own
   // body) and turns any other status, and an unreachable authorizer, into 500.
-  { statusOf: (s) => (s === 401 || s === 403 ? s : 500), keywardBody: false, rateLimitHeaders: false, scopeChallenge: false, keywardDown: 500 },
+  { statusOf: (s) => (s === 401 || s === 403 ? s : 500), keywardBody: false, rateLimitHeaders: false, scopeChallenge: false, rateLimitOnSuccess: true, keywardDown: 500 },
 );
 
 gatewayMatrix(
   "nginx auth_request, compat config (X-Keyward-Compat: nginx)",
   setup,
   (target) => startNginx("nginx-compat.conf", target),
-  { statusOf: (s) => s, keywardBody: true, rateLimitHeaders: true, scopeChallenge: true, keywardDown: 500 },
+  { statusOf: (s) => s, keywardBody: true, rateLimitHeaders: true, scopeChallenge: true, rateLimitOnSuccess: true, keywardDown: 500 },
 );
