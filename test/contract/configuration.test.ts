@@ -1,5 +1,9 @@
 /** Start-up configuration: a bad value stops the real process with one clear line. */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { SERVICE_VARIABLES } from "../../src/config-variables.js";
+import { REPO_ROOT } from "../setup/servers.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { runUntilExit } from "../support/replicas.js";
 
@@ -40,5 +44,14 @@ describe("configuration", () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^keyward: invalid configuration: KEYWARD_(INTERNAL_TOKENS|JWT_SECRET): /);
     expect(result.stderr).not.toContain("s3cr3t-value");
+  });
+});
+
+describe("the README's configuration table", () => {
+  it("lists exactly the variables the service reads", async () => {
+    const readme = await readFile(path.join(REPO_ROOT, "README.md"), "utf8");
+    const table = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("\n## ", readme.indexOf("## Configuration") + 5));
+    const documented = [...table.matchAll(/^\| `([A-Z0-9_]+)`/gm)].map((m) => m[1]).sort();
+    expect(documented).toEqual([...SERVICE_VARIABLES].sort());
   });
 });
