@@ -14,8 +14,10 @@ import { OrganizationSchema } from "../../gen/authn/v1/organization_pb.js";
 import { generateKey } from "../../src/domain/key-format.js";
 import { freePort } from "../setup/servers.js";
 import { newKey, newOrganization } from "../support/fixtures.js";
-import type { Clients } from "../support/keyward.js";
-import { send } from "./support.js";
+import { SERVICE_TOKEN } from "../clients/programs.js";
+import { startTestKeyward } from "../support/keyward.js";
+import type { Clients, TestKeyward } from "../support/keyward.js";
+import { send, startEchoUpstream } from "./support.js";
 import type { Answer, Echo, Gateway, GatewayTarget, Upstream } from "./support.js";
 
 export interface GatewayBehaviour {
@@ -36,11 +38,83 @@ export interface GatewayBehaviour {
 export interface MatrixSetup {
   clients: Clients;
   target: () => GatewayTarget;
-  upstream: () => Upstream;
 }
 
-const WWW_AUTHENTICATE_MISSING = 'Bearer realm="api"';
-const WWW_AUTHENTICATE_INVALID = 'Bearer realm="api", error="invalid_token"';
+/** The real service (FerretDB, a service token) and an echo upstream, for every gateway of a test file. */
+export function gatewayBench(): MatrixSetup {
+  let service: TestKeyward;
+  let upstream: Upstream;
+  const clients = {} as Clients;
+  beforeAll(async () => {
+    service = await startTestKeyward({ env: { KEYWARD_INTERNAL_TOKENS: SERVICE_TOKEN } });
+    Object.assign(clients, service.clients("grpc", SERVICE_TOKEN));
+    upstream = await startEchoUpstream();
+  });
+  afterAll(async () => {
+    await upstream?.close();
+    await service?.stop();
+  });
+  return {
+    clients,
+    target: () => ({ keywardPort: service.keyward.server.rpcPort, serviceToken: SERVICE_TOKEN, upstream }),
+  };
+}
+
+export interface MatrixKeys {
+  organizationId: string;
+  /** Scope `read` only. */
+  read: { id: string; key: string };
+  /** Unscoped. */
+  full: { id: string; key: string };
+  master: { id: string; key: string };
+  revoked: { id: string; key: string };
+  /** Of an organization whose pool holds one request an hour. */
+  limited: { id: string; key: string };
+}
+
+/** The keys every gateway's matrix uses, in a new organization (workspaces ws-1, ws-2). */
+export async function matrixKeys(clients: Clients): Promise<MatrixKeys> {
+  const organizationId = await newOrganization(clients);
+  const revoked = await newKey(clients, organizationId);
+  await clients.apiKeys.revokeApiKey({ organizationId, id: revoked.id });
+  const limitedOrg = randomUUID();
+  await clients.organizations.upsertOrganization({
+    organization: create(OrganizationSchema, { id: limitedOrg, rateLimit: { limit: 1, window: durationFromMs(3_600_000) } }),
+  });
+  return {
+    organizationId,
+    read: await newKey(clients, organizationId, { scopes: ["read"] }),
+    full: await newKey(clients, organizationId),
+    master: await newKey(clients, organizationId, { kind: KeyKind.MASTER }),
+    revoked,
+    limited: await newKey(clients, limitedOrg),
+  };
+}
+
+/** Credentials keyward answers 401, by name: the problem code and WWW-Authenticate. */
+export const UNAUTHENTICATED_CASES: readonly [name: string, code: string, challenge: string][] = [
+  ["missing", "missing_credentials", 'Bearer realm="api"'],
+  ["malformed", "malformed_credentials", 'Bearer realm="api", error="invalid_token"'],
+  ["unknown", "invalid_credentials", 'Bearer realm="api", error="invalid_token"'],
+  ["revoked", "key_revoked", 'Bearer realm="api", error="invalid_token"'],
+];
+
+/** The Authorization header of each of UNAUTHENTICATED_CASES (none when missing). */
+export function unauthenticatedHeaders(name: string, keys: MatrixKeys): Record<string, string> {
+  const bearer = { malformed: "sk_live_short", unknown: generateKey("live").plaintext, revoked: keys.revoked.key }[name];
+  return bearer ? { authorization: `Bearer ${bearer}` } : {};
+}
+
+/** Paths that must not dodge the route policy, POSTed with the read-only key, and keyward's answer. */
+export const PATH_TRICKS: readonly [path: string, status: number, code: string][] = [
+  ["/v1/messages/../send", 400, "invalid_path"],
+  ["/v1/messages/%2e%2e/send", 400, "invalid_path"],
+  ["/v1/./send", 400, "invalid_path"],
+  ["/v1%2fsend", 400, "invalid_path"],
+  ["/v1//send", 400, "invalid_path"],
+  ["/v1/%73end", 403, "insufficient_scope"],
+  ["/v1/send?to=/v1/messages", 403, "insufficient_scope"],
+];
 
 export function gatewayMatrix(
   name: string,
@@ -50,26 +124,16 @@ export function gatewayMatrix(
 ): void {
   describe(name, () => {
     let gateway: Gateway;
+    let keys: MatrixKeys;
     let org: string;
-    let readKey: { id: string; key: string };
-    let fullKey: { id: string; key: string };
-    let masterKey: { id: string; key: string };
-    let revokedKey: { id: string; key: string };
-    let limitedKey: { id: string; key: string };
+    let readKey: MatrixKeys["read"];
+    let fullKey: MatrixKeys["full"];
+    let masterKey: MatrixKeys["master"];
+    let limitedKey: MatrixKeys["limited"];
 
     beforeAll(async () => {
-      const { clients } = setup;
-      org = await newOrganization(clients);
-      readKey = await newKey(clients, org, { scopes: ["read"] });
-      fullKey = await newKey(clients, org);
-      masterKey = await newKey(clients, org, { kind: KeyKind.MASTER });
-      revokedKey = await newKey(clients, org);
-      await clients.apiKeys.revokeApiKey({ organizationId: org, id: revokedKey.id });
-      const limitedOrg = randomUUID();
-      await clients.organizations.upsertOrganization({
-        organization: create(OrganizationSchema, { id: limitedOrg, rateLimit: { limit: 1, window: durationFromMs(3_600_000) } }),
-      });
-      limitedKey = await newKey(clients, limitedOrg);
+      keys = await matrixKeys(setup.clients);
+      ({ organizationId: org, read: readKey, full: fullKey, master: masterKey, limited: limitedKey } = keys);
       gateway = await start(setup.target());
     });
     afterAll(async () => {
@@ -136,13 +200,8 @@ export function gatewayMatrix(
       expect(seen("x-keyward-user-id")).toEqual(["-"]);
     });
 
-    it.each<[string, () => Record<string, string>, string, string]>([
-      ["missing", () => ({}), "missing_credentials", WWW_AUTHENTICATE_MISSING],
-      ["malformed", () => bearer("sk_live_short"), "malformed_credentials", WWW_AUTHENTICATE_INVALID],
-      ["unknown", () => bearer(generateKey("live").plaintext), "invalid_credentials", WWW_AUTHENTICATE_INVALID],
-      ["revoked", () => bearer(revokedKey.key), "key_revoked", WWW_AUTHENTICATE_INVALID],
-    ])("answers a %s credential 401 with WWW-Authenticate", async (_name, headers, code, challenge) => {
-      const answer = await get("/v1/messages", headers());
+    it.each(UNAUTHENTICATED_CASES)("answers a %s credential 401 with WWW-Authenticate", async (name, code, challenge) => {
+      const answer = await get("/v1/messages", unauthenticatedHeaders(name, keys));
       expectDenied(answer, 401, code);
       expect(answer.headers["www-authenticate"]).toBe(challenge);
     });
@@ -164,15 +223,7 @@ export function gatewayMatrix(
       expectDenied(await post("/v1/send", { ...bearer(readKey.key), ...spoof }), 403, "insufficient_scope");
     });
 
-    it.each([
-      ["/v1/messages/../send", 400, "invalid_path"],
-      ["/v1/messages/%2e%2e/send", 400, "invalid_path"],
-      ["/v1/./send", 400, "invalid_path"],
-      ["/v1%2fsend", 400, "invalid_path"],
-      ["/v1//send", 400, "invalid_path"],
-      ["/v1/%73end", 403, "insufficient_scope"],
-      ["/v1/send?to=/v1/messages", 403, "insufficient_scope"],
-    ])("cannot dodge the route policy with %s", async (path, status, code) => {
+    it.each(PATH_TRICKS)("cannot dodge the route policy with %s", async (path, status, code) => {
       expectDenied(await post(path, bearer(readKey.key)), status, code);
     });
 
