@@ -31,7 +31,7 @@ for pair in "${debian[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 if [ "${#missing[@]}" -eq 0 ]; then
-  say "debian packages: present (redis-server $(redis-server --version | awk '{print $3}'), docker-compose)"
+  say "debian packages: present (redis-server $(redis-server --version | awk '{print $3}'), docker-compose, caddy, nginx)"
 else
   say "debian packages: installing ${missing[*]} with apt-get"
   # The package lists are empty on a fresh image, so update only on this path.
@@ -43,74 +43,53 @@ else
   done
 fi
 
-# --- FerretDB (MongoDB wire protocol over SQLite), unless a real MongoDB is given
-fdb_src=test/ferretdb
-fdb_bin=.cache/ferretdb/ferretdb
-if [ -n "${MONGODB_URI:-}" ]; then
-  say "ferretdb: skipped (MONGODB_URI is set)"
-else
-  stale=0
-  if [ ! -x "$fdb_bin" ]; then
+# --- Go programs the tests run, each built into .cache/ once, and again when its
+# sources change: go_program <name> <source dir> <binary> <why Go is needed>
+go_program() {
+  local name=$1 src=$2 bin=$3 why=$4 stale=0 f goflags tmp
+  if [ ! -x "$bin" ]; then
     stale=1
   else
     for f in go.mod go.sum main.go; do
-      if [ "$fdb_src/$f" -nt "$fdb_bin" ]; then stale=1; fi
+      if [ "$src/$f" -nt "$bin" ]; then stale=1; fi
     done
   fi
-
   if [ "$stale" -eq 0 ]; then
-    say "ferretdb: $fdb_bin up to date"
-  else
-    # The machine image keeps Go in /usr/local/go, which a bare PATH may lack.
-    if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
-      PATH=/usr/local/go/bin:$PATH
-    fi
-    command -v go >/dev/null 2>&1 || die "Go (>= 1.24) is needed to build $fdb_src; or set MONGODB_URI to use an existing MongoDB"
-
-    # A committed go.sum pins the modules; -mod=mod is only a fallback without it.
-    goflags=${GOFLAGS:-}
-    if [ ! -f "$fdb_src/go.sum" ]; then goflags="$goflags -mod=mod"; fi
-
-    say "ferretdb: building $fdb_bin (the first build downloads Go modules, ~1 min)"
-    mkdir -p "$(dirname "$fdb_bin")"
-    tmp="$fdb_bin.tmp.$$"
-    trap 'rm -f "$root/$tmp"' EXIT
-    # Build to a temp name and rename, so an interrupted build never looks fresh.
-    # CGO is not needed (modernc SQLite is pure Go); -buildvcs=false avoids git
-    # stamping, which fails in some checkouts.
-    (cd "$fdb_src" && CGO_ENABLED=0 GOFLAGS="$goflags" go build -buildvcs=false -trimpath -o "$root/$tmp" .)
-    mv -f "$tmp" "$fdb_bin"
-    trap - EXIT
+    say "$name: $bin up to date"
+    return
   fi
-fi
-
-# --- Envoy's ext_authz client (test/gateways/envoy-client): Envoy's own generated
-# Go client (go-control-plane), built once and again when its sources change.
-envoy_src=test/gateways/envoy-client
-envoy_bin=.cache/envoy-client/envoy-client
-envoy_stale=0
-if [ ! -x "$envoy_bin" ]; then
-  envoy_stale=1
-else
-  for f in go.mod go.sum main.go; do
-    if [ "$envoy_src/$f" -nt "$envoy_bin" ]; then envoy_stale=1; fi
-  done
-fi
-if [ "$envoy_stale" -eq 0 ]; then
-  say "envoy-client: $envoy_bin up to date"
-else
+  # The machine image keeps Go in /usr/local/go, which a bare PATH may lack.
   if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
     PATH=/usr/local/go/bin:$PATH
   fi
-  command -v go >/dev/null 2>&1 || die "Go is needed to build $envoy_src (Envoy's ext_authz client for the gateway tests)"
-  say "envoy-client: building $envoy_bin (the first build downloads Go modules)"
-  mkdir -p "$(dirname "$envoy_bin")"
-  tmp="$envoy_bin.tmp.$$"
+  command -v go >/dev/null 2>&1 || die "Go (>= 1.24) is needed to build $src: $why"
+
+  # A committed go.sum pins the modules; -mod=mod is only a fallback without it.
+  goflags=${GOFLAGS:-}
+  if [ ! -f "$src/go.sum" ]; then goflags="$goflags -mod=mod"; fi
+
+  say "$name: building $bin (the first build downloads Go modules, ~1 min)"
+  mkdir -p "$(dirname "$bin")"
+  tmp="$bin.tmp.$$"
   trap 'rm -f "$root/$tmp"' EXIT
-  (cd "$envoy_src" && CGO_ENABLED=0 go build -buildvcs=false -trimpath -o "$root/$tmp" .)
-  mv -f "$tmp" "$envoy_bin"
+  # Build to a temp name and rename, so an interrupted build never looks fresh.
+  # CGO is not needed (FerretDB's modernc SQLite is pure Go); -buildvcs=false
+  # avoids git stamping, which fails in some checkouts.
+  (cd "$src" && CGO_ENABLED=0 GOFLAGS="$goflags" go build -buildvcs=false -trimpath -o "$root/$tmp" .)
+  mv -f "$tmp" "$bin"
   trap - EXIT
+}
+
+# FerretDB (MongoDB wire protocol over SQLite), unless a real MongoDB is given.
+if [ -n "${MONGODB_URI:-}" ]; then
+  say "ferretdb: skipped (MONGODB_URI is set)"
+else
+  go_program ferretdb test/ferretdb .cache/ferretdb/ferretdb "or set MONGODB_URI to use an existing MongoDB"
 fi
+
+# Envoy's ext_authz client: Envoy's own generated Go client (go-control-plane).
+go_program envoy-client test/gateways/envoy-client .cache/envoy-client/envoy-client \
+  "it is Envoy's ext_authz client of the gateway tests"
 
 # --- Go and Python clients: pinned protoc plugins, Go modules, .cache/venv ------
 bash clients/toolchain.sh
