@@ -3,7 +3,10 @@
  * checked JSON); these check their content and return the cleaned value.
  */
 import type { RateLimitPlan } from "./api-key.js";
+import type { CreditTerms } from "./credits.js";
+import { MAX_CREDITS, REFILL_INTERVALS } from "./credits.js";
 import { invalidArgument } from "./errors.js";
+import { MAX_IP_ALLOWLIST_ENTRIES, normalizeIpAllowlist } from "./ip-allowlist.js";
 
 /** Organization, workspace and key ids. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -90,4 +93,32 @@ export function checkPlan(field: string, plan: RateLimitPlan): RateLimitPlan {
     throw invalidArgument(field, "window must be between 1 second and 1 day, in whole milliseconds");
   }
   return { limit: plan.limit, windowMs: plan.windowMs };
+}
+
+/** IPv4/IPv6 addresses and CIDRs, at most 100, normalized (`10.1.2.3/8` → `10.0.0.0/8`, `::ffff:1.2.3.4` → `1.2.3.4`). */
+export function checkIpAllowlist(values: readonly string[]): string[] {
+  if (values.length > MAX_IP_ALLOWLIST_ENTRIES) {
+    throw invalidArgument("ip_allowlist", `at most ${MAX_IP_ALLOWLIST_ENTRIES} entries`);
+  }
+  const result = normalizeIpAllowlist(values);
+  if (!result.ok) {
+    throw invalidArgument("ip_allowlist", `${JSON.stringify(result.invalid.slice(0, 80))} is not an IPv4 or IPv6 address or CIDR`);
+  }
+  return result.entries;
+}
+
+/** Remaining uses 0..10^12; a refill of 1..10^12 credits, daily or monthly. */
+export function checkCredits(terms: CreditTerms): CreditTerms {
+  if (!Number.isSafeInteger(terms.remaining) || terms.remaining < 0 || terms.remaining > MAX_CREDITS) {
+    throw invalidArgument("credits.remaining", `must be an integer from 0 to ${MAX_CREDITS}`);
+  }
+  if (terms.refill === null) return { remaining: terms.remaining, refill: null };
+  const { interval, amount } = terms.refill;
+  if (!REFILL_INTERVALS.includes(interval)) {
+    throw invalidArgument("credits.refill.interval", "must be daily or monthly");
+  }
+  if (!Number.isSafeInteger(amount) || amount < 1 || amount > MAX_CREDITS) {
+    throw invalidArgument("credits.refill.amount", `must be an integer from 1 to ${MAX_CREDITS}`);
+  }
+  return { remaining: terms.remaining, refill: { interval, amount } };
 }
