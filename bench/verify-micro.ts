@@ -10,12 +10,14 @@ import { VerifyResponseSchema } from "../gen/authn/v1/auth_pb.js";
 import { MemoryKeyStore } from "../src/adapters/memory/memory-key-store.js";
 import { MemoryOrganizationStore } from "../src/adapters/memory/memory-organization-store.js";
 import { MemoryRateLimiter } from "../src/adapters/memory/memory-rate-limiter.js";
+import { CreditCharger } from "../src/app/credits.js";
 import { VerificationCache } from "../src/app/verification-cache.js";
 import type { VerifyInput } from "../src/app/verify.js";
 import { Verifier } from "../src/app/verify.js";
 import { checkHeaders, readCredential } from "../src/domain/credentials.js";
 import { hashKey, parseKey } from "../src/domain/key-format.js";
 import { DEFAULT_ROUTE_RULES, RoutePolicy } from "../src/domain/route-policy.js";
+import { NO_USAGE_RECORDER } from "../src/ports/usage-recorder.js";
 import { verdictToProto } from "../src/rpc/auth-service.js";
 import { keyLifecycle, SERVICE_CONTEXT } from "../test/support/use-cases.js";
 import { gatewayRequest } from "./payloads.js";
@@ -37,8 +39,9 @@ const verifier = new Verifier({
   keys: cache.keyStore,
   organizations: cache.organizationStore,
   limiter: new MemoryRateLimiter(),
+  credits: new CreditCharger(keys),
   routes,
-  usage: { recordUse() {} },
+  usage: NO_USAGE_RECORDER,
   userTokens: null,
   defaultPlan: { limit: 100, windowMs: 1000 },
   now: () => new Date(),

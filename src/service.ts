@@ -8,6 +8,7 @@ import { MemoryKeyStore } from "./adapters/memory/memory-key-store.js";
 import { MemoryOrganizationStore } from "./adapters/memory/memory-organization-store.js";
 import { MemoryCacheBus } from "./adapters/memory/memory-cache-bus.js";
 import { MemoryRateLimiter } from "./adapters/memory/memory-rate-limiter.js";
+import { MemoryUsageCounter } from "./adapters/memory/memory-usage-counter.js";
 import { JoseUserTokenVerifier } from "./adapters/jwt/jose-user-token-verifier.js";
 import { MongoAuditLog } from "./adapters/mongo/mongo-audit-log.js";
 import { connectMongo } from "./adapters/mongo/mongo-connection.js";
@@ -18,6 +19,7 @@ import { FailoverRateLimiter } from "./app/failover-rate-limiter.js";
 import { ApiKeys } from "./app/api-keys.js";
 import { AuditTrail } from "./app/audit-trail.js";
 import { CacheChangeNotifier } from "./app/cache-change-notifier.js";
+import { CreditCharger } from "./app/credits.js";
 import { Organizations } from "./app/organizations.js";
 import { UsageBatcher } from "./app/usage-batcher.js";
 import { VerificationCache } from "./app/verification-cache.js";
@@ -27,16 +29,18 @@ import { createMetrics } from "./metrics.js";
 import type { Metrics } from "./metrics.js";
 import { RoutePolicy } from "./domain/route-policy.js";
 import type { AuditLog } from "./ports/audit-log.js";
+import type { CreditStore } from "./ports/credit-store.js";
 import type { KeyStore } from "./ports/key-store.js";
 import type { OrganizationStore } from "./ports/organization-store.js";
 import type { RateLimiter } from "./ports/rate-limiter.js";
 import type { CacheBus } from "./ports/cache-bus.js";
+import type { UsageCounter } from "./ports/usage-counter.js";
 import { startServer } from "./server.js";
 import type { RunningServer } from "./server.js";
 
 export interface Keyward {
   server: RunningServer;
-  /** Graceful stop: drain calls, flush last_used_at, close connections. */
+  /** Graceful stop: drain calls, flush last_used_at and usage counts, close connections. */
   stop(): Promise<void>;
 }
 
@@ -48,8 +52,10 @@ export interface KeywardOptions {
 
 interface Storage {
   keys: KeyStore;
+  credits: CreditStore;
   organizations: OrganizationStore;
   audit: AuditLog;
+  usage: UsageCounter;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -67,10 +73,13 @@ async function openStorage(config: Config, logger: Logger, metrics: Metrics): Pr
   logger.warn(
     "storage: EMBEDDED IN-MEMORY STORE — NOT DURABLE: every key is lost when the process stops. Set MONGODB_URI for real use.",
   );
+  const keys = new MemoryKeyStore();
   return {
-    keys: new MemoryKeyStore(),
+    keys,
+    credits: keys,
     organizations: new MemoryOrganizationStore(),
     audit: new MemoryAuditLog(),
+    usage: new MemoryUsageCounter(),
     ping: async () => true,
     close: async () => {},
   };
@@ -144,15 +153,16 @@ export async function startKeyward(config: Config, logger: Logger, options: Keyw
   );
   const changes = new CacheChangeNotifier(cache, shared.bus);
   const now = () => new Date();
-  const usage = new UsageBatcher(storage.keys, {
+  const usage = new UsageBatcher({ keys: storage.keys, counter: storage.usage }, {
     intervalMs: config.usageFlushMs,
-    onError: (error) => logger.warn({ err: error }, "last_used_at batch not written; will retry"),
+    onError: (error) => logger.warn({ err: error }, "usage batch (last_used_at, verdict counts) not written; will retry"),
   });
   const audit = new AuditTrail({ log: options.auditLog?.(storage.audit) ?? storage.audit, now });
   const verifier = new Verifier({
     keys: cache.keyStore,
     organizations: cache.organizationStore,
     limiter: shared.limiter,
+    credits: new CreditCharger(storage.credits),
     routes: new RoutePolicy(config.routeRules),
     usage,
     userTokens: config.jwt ? new JoseUserTokenVerifier(config.jwt) : null,
@@ -166,7 +176,7 @@ export async function startKeyward(config: Config, logger: Logger, options: Keyw
   const server = await startServer(
     {
       verifier,
-      apiKeys: new ApiKeys({ keys: storage.keys, changes, audit, now }),
+      apiKeys: new ApiKeys({ keys: storage.keys, credits: storage.credits, changes, audit, usage: storage.usage, now }),
       organizations: new Organizations({ organizations: storage.organizations, changes, audit }),
       audit,
       logger,

@@ -2,19 +2,25 @@
  * The key lifecycle: create, read, list, update, revoke and roll. Every
  * transport (ConnectRPC, REST) calls these; none has key logic of its own.
  * Each change is judged by the privilege rules and recorded in the audit
- * trail before it is made.
+ * trail before it is made. A key's usage analytics are read here too.
  */
 import { v7 as uuidv7 } from "uuid";
 import type { ApiKeyRecord, KeyKind, Mode, RateLimitPlan } from "../domain/api-key.js";
 import type { AuditAction, AuditValue, Changes } from "../domain/audit-event.js";
 import { fieldChanges } from "../domain/audit-event.js";
+import type { CreditTerms, KeyCredits } from "../domain/credits.js";
+import { creditsFrom } from "../domain/credits.js";
 import { AppError, invalidArgument, notFound } from "../domain/errors.js";
 import { generateKey } from "../domain/key-format.js";
 import { canManage, canUpdate } from "../domain/privilege.js";
 import type { KeyAction } from "../domain/privilege.js";
 import type { RequestContext } from "../domain/request-context.js";
+import { usageBuckets, usageRange } from "../domain/usage.js";
+import type { UsageBucket, UsageGranularity } from "../domain/usage.js";
 import {
+  checkCredits,
   checkId,
+  checkIpAllowlist,
   checkMetadata,
   checkName,
   checkPlan,
@@ -23,7 +29,10 @@ import {
 } from "../domain/validation.js";
 import type { KeyChanges, KeyStore } from "../ports/key-store.js";
 import type { ChangeNotifier } from "../ports/change-notifier.js";
+import type { CreditStore } from "../ports/credit-store.js";
+import type { UsageCounter } from "../ports/usage-counter.js";
 import type { AuditTrail } from "./audit-trail.js";
+import { setCredits } from "./credits.js";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./paging.js";
 
 /** The longest a rolled key's old secret may keep working. */
@@ -35,6 +44,10 @@ export interface ApiKeysDeps {
   changes: ChangeNotifier;
   /** Records every management action, before it is carried out. */
   audit: AuditTrail;
+  /** The keys' credits as they stand, and where an update records new ones. */
+  credits: CreditStore;
+  /** Where Verify's counts per key and hour are read from. */
+  usage: Pick<UsageCounter, "hourly">;
   now: () => Date;
 }
 
@@ -48,6 +61,10 @@ export interface CreateKeyInput {
   metadata?: Readonly<Record<string, string>>;
   expiresAt?: Date | null;
   rateLimit?: RateLimitPlan | null;
+  /** Addresses and CIDRs; empty or absent: any address. */
+  ipAllowlist?: readonly string[];
+  /** Absent or null: unlimited. */
+  credits?: CreditTerms | null;
 }
 
 export interface UpdateKeyInput {
@@ -55,6 +72,19 @@ export interface UpdateKeyInput {
   scopes?: readonly string[];
   metadata?: Readonly<Record<string, string>>;
   enabled?: boolean;
+  /** Replaces the allowlist; empty: any address. */
+  ipAllowlist?: readonly string[];
+  /** Replaces the credits (remaining and refill); null: unlimited. */
+  credits?: CreditTerms | null;
+}
+
+export interface UsageQuery {
+  /** Absent: a day (hours) or 30 days (days) before `end`. */
+  start?: Date | null;
+  /** Absent: now. */
+  end?: Date | null;
+  /** Absent: hour. */
+  granularity?: UsageGranularity;
 }
 
 export interface ListKeysInput {
@@ -112,6 +142,8 @@ export class ApiKeys {
       updatedAt: now,
       revokedAt: null,
       rateLimit: input.rateLimit ? checkPlan("rate_limit", input.rateLimit) : null,
+      ipAllowlist: checkIpAllowlist(input.ipAllowlist ?? []),
+      credits: creditsAt(input.credits ?? null, now),
     };
     await this.authorize(context, "create", record, fieldChanges(null, auditedFields(record)));
     await this.deps.keys.insert(record);
@@ -124,7 +156,7 @@ export class ApiKeys {
       checkId("id", id),
     );
     if (!record) throw notFound("api key");
-    return record;
+    return this.live(record);
   }
 
   async list(organizationId: string, input: ListKeysInput = {}): Promise<KeyPage> {
@@ -140,14 +172,26 @@ export class ApiKeys {
     const page = records.slice(0, pageSize);
     const last = page.at(-1);
     return {
-      records: page,
+      records: await Promise.all(page.map((record) => this.live(record))),
       nextPageToken: records.length > pageSize && last ? encodePageToken(last.id) : "",
     };
   }
 
   /**
-   * Changes name, scopes, metadata or enabled. Changing `enabled` alone is
-   * recorded as enable / disable, anything else as update.
+   * A key's verdicts per hour or UTC day over a range of at most 90 days:
+   * every bucket, empty ones included. Counts reach storage in batches, a
+   * few seconds late.
+   */
+  async usage(organizationId: string, id: string, query: UsageQuery = {}): Promise<UsageBucket[]> {
+    const range = usageRange(query, this.deps.now());
+    const key = await this.get(organizationId, id);
+    return usageBuckets(range, await this.deps.usage.hourly(key.id, range.start, range.end));
+  }
+
+  /**
+   * Changes name, scopes, metadata, enabled, the IP allowlist or the
+   * credits. Changing `enabled` alone is recorded as enable / disable,
+   * anything else as update.
    */
   async update(context: RequestContext, organizationId: string, id: string, input: UpdateKeyInput): Promise<ApiKeyRecord> {
     const changes: KeyChanges = {};
@@ -155,8 +199,10 @@ export class ApiKeys {
     if (input.scopes !== undefined) changes.scopes = checkScopes(input.scopes);
     if (input.metadata !== undefined) changes.metadata = checkMetadata(input.metadata);
     if (input.enabled !== undefined) changes.enabled = input.enabled;
+    if (input.ipAllowlist !== undefined) changes.ipAllowlist = checkIpAllowlist(input.ipAllowlist);
+    if (input.credits !== undefined) changes.credits = creditsAt(input.credits, this.deps.now());
     if (Object.keys(changes).length === 0) {
-      throw invalidArgument("update_mask", "names no field to change (name, scopes, metadata, enabled)");
+      throw invalidArgument("update_mask", "names no field to change (name, scopes, metadata, enabled, ip_allowlist, credits)");
     }
     const current = await this.getActive(organizationId, id);
     const action: KeyAction =
@@ -166,10 +212,13 @@ export class ApiKeys {
     changes.updatedAt = this.deps.now();
     const record = await this.deps.keys.update(current.organizationId, current.id, changes, unchangedSince(current));
     if (!record) throw await this.conflict(current);
-    if (changes.scopes !== undefined || changes.enabled !== undefined) {
+    // Recorded as a change of the credits' history, so a spend racing with it cannot undo it.
+    if (changes.credits !== undefined) await setCredits(this.deps.credits, record.id, changes.credits);
+    // Verify reads every field but the name (metadata is in its verdict): every replica's cache drops the key.
+    if (Object.keys(changes).some((field) => field !== "name" && field !== "updatedAt")) {
       await this.deps.changes.keyChanged(record);
     }
-    return record;
+    return this.live(record);
   }
 
   /** Revokes for good. Revoking a revoked key answers it unchanged. */
@@ -190,7 +239,7 @@ export class ApiKeys {
       throw await this.conflict(current);
     }
     await this.deps.changes.keyChanged(revoked);
-    return revoked;
+    return this.live(revoked);
   }
 
   /**
@@ -226,7 +275,7 @@ export class ApiKeys {
     if (!rolled) throw await this.conflict(current);
     const dropped = [current.previous?.hash, gracePeriodMs > 0 ? undefined : current.hash];
     await this.deps.changes.keyChanged(rolled, ...dropped.filter((h) => h !== undefined));
-    return { record: rolled, plaintext: secret.plaintext };
+    return { record: await this.live(rolled), plaintext: secret.plaintext };
   }
 
   /**
@@ -250,6 +299,13 @@ export class ApiKeys {
     });
   }
 
+  /** The record with its credits as they stand (spends change them in the credits' history, not in the record). */
+  private async live(record: ApiKeyRecord): Promise<ApiKeyRecord> {
+    if (!record.credits) return record;
+    const state = await this.deps.credits.current(record.id);
+    return state ? { ...record, credits: state.credits } : record;
+  }
+
   /** The key, which must not be revoked (failed_precondition). */
   private async getActive(organizationId: string, id: string): Promise<ApiKeyRecord> {
     const record = await this.get(organizationId, id);
@@ -265,11 +321,22 @@ export class ApiKeys {
 }
 
 /**
- * Conditions of a write judged on `record`: still active, with the scopes
- * the privilege decision saw (mode, kind and workspace never change).
+ * Conditions of a write judged on `record`: still active, with the scopes,
+ * IP allowlist and credit terms the privilege decision saw (mode, kind and
+ * workspace never change).
  */
 function unchangedSince(record: ApiKeyRecord) {
-  return { onlyActive: true, ifScopes: record.scopes };
+  return {
+    onlyActive: true,
+    ifScopes: record.scopes,
+    ifIpAllowlist: record.ipAllowlist,
+    ifCredits: record.credits ? { refill: record.credits.refill } : null,
+  };
+}
+
+/** Checked credits as set at `now` (the remaining count belongs to the current refill period). */
+function creditsAt(terms: CreditTerms | null, now: Date): KeyCredits | null {
+  return terms ? creditsFrom(checkCredits(terms), now) : null;
 }
 
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
@@ -290,6 +357,13 @@ function auditedFields(record: ApiKeyRecord): Record<string, AuditValue> {
     metadata: { ...record.metadata },
     expiresAt: iso(record.expiresAt),
     rateLimit: record.rateLimit ? { limit: record.rateLimit.limit, windowMs: record.rateLimit.windowMs } : null,
+    ipAllowlist: [...record.ipAllowlist],
+    credits: record.credits
+      ? {
+          remaining: record.credits.remaining,
+          refill: record.credits.refill ? { interval: record.credits.refill.interval, amount: record.credits.refill.amount } : null,
+        }
+      : null,
     enabled: record.enabled,
     active: record.active,
   };

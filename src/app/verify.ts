@@ -1,26 +1,30 @@
 /**
  * Verify: who is calling, in which mode, with which scopes, and may they go
  * on. Checks run in this order — parse, checksum, lookup, lifecycle,
- * organization, workspace, scope, rate limit — and quota is charged only for
- * requests that passed every other check.
+ * organization, IP allowlist, workspace, scope, rate limit, credits — and
+ * quota and credits are charged only for requests that passed every other
+ * check. Every verdict about a known key is counted for its usage analytics.
  */
-import type { ApiKeyRecord, RateLimitPlan } from "../domain/api-key.js";
+import type { ApiKeyRecord, RateLimitPlan, SecretMatch } from "../domain/api-key.js";
 import { grantsScope, keyState } from "../domain/api-key.js";
 import type { RawHeader } from "../domain/credentials.js";
 import { checkHeaders, readCredential } from "../domain/credentials.js";
 import { AppError, invalidArgument } from "../domain/errors.js";
 import { ID_PATTERN, SCOPE_PATTERN } from "../domain/validation.js";
+import { ipAllowed, ipMatcherOf, parseIpAddress } from "../domain/ip-allowlist.js";
+import type { IpAddress } from "../domain/ip-allowlist.js";
 import { hashKey, parseKey } from "../domain/key-format.js";
 import type { OrganizationRecord } from "../domain/organization.js";
 import { defaultOrganization } from "../domain/organization.js";
 import type { RoutePolicy } from "../domain/route-policy.js";
-import type { Caller, Verdict, VerifyCode } from "../domain/verdict.js";
+import type { Caller, RateLimitState, Verdict, VerifyCode } from "../domain/verdict.js";
 import { allow, deny } from "../domain/verdict.js";
 import type { KeyStore } from "../ports/key-store.js";
 import type { OrganizationStore } from "../ports/organization-store.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";
 import type { UsageRecorder } from "../ports/usage-recorder.js";
 import type { UserTokenVerifier } from "../ports/user-token-verifier.js";
+import type { CreditCharger } from "./credits.js";
 
 /** The door a Verify comes through: metrics and logs say which. */
 export type Transport = "rpc" | "rest" | "forward_auth" | "ext_authz";
@@ -36,8 +40,9 @@ export interface VerifyInput {
   method?: string;
   path?: string;
   workspaceId?: string;
+  /** The public client's address; checked against a key's IP allowlist. Empty or absent: unknown. */
   clientIp?: string;
-  /** Rate-limit units; 0 or absent means 1. */
+  /** Rate-limit units and credits; 0 or absent means 1. */
   cost?: number;
 }
 
@@ -45,7 +50,10 @@ export interface VerifierDeps {
   keys: Pick<KeyStore, "findByHash">;
   organizations: Pick<OrganizationStore, "get">;
   limiter: RateLimiter;
+  /** Spends the credits of keys that have them, in storage (asked on every allowed Verify of such a key). */
+  credits: Pick<CreditCharger, "charge">;
   routes: RoutePolicy;
+  /** Told of every key's use and every verdict about a key (last_used_at, usage analytics). */
   usage: UsageRecorder;
   /** Null: user access tokens are not accepted. */
   userTokens: UserTokenVerifier | null;
@@ -57,6 +65,15 @@ export interface VerifierDeps {
 }
 
 const MAX_COST = 1_000_000;
+
+/** What Verify judges a key's request on, besides the key. */
+interface KeyRequest {
+  workspace: string | null;
+  requiredScope: string | null;
+  clientIp: IpAddress | null;
+  cost: number;
+  now: Date;
+}
 
 export class Verifier {
   constructor(private readonly deps: VerifierDeps) {}
@@ -87,6 +104,8 @@ export class Verifier {
       throw invalidArgument("cost", `must be between 1 and ${MAX_COST}`);
     }
     const requiredScope = this.requiredScope(input);
+    const clientIp = input.clientIp ? parseIpAddress(input.clientIp) : null;
+    if (input.clientIp && !clientIp) throw invalidArgument("client_ip", "is not an IPv4 or IPv6 address");
 
     const read = readCredential(input.headers);
     if (!read.ok) return deny(read.code, { detail: read.detail });
@@ -119,7 +138,15 @@ export class Verifier {
     }
     const key = found.record;
     const now = this.deps.now();
-    const state = keyState(key, found.matched, now);
+    const verdict = await this.verifyKey(key, found.matched, { workspace, requiredScope, clientIp, cost, now });
+    this.deps.usage.countVerdict(key.id, key.organizationId, verdict.code, now);
+    if (verdict.allowed) this.deps.usage.recordUse(key.id, now);
+    return verdict;
+  }
+
+  /** The checks after the lookup: lifecycle, organization, IP, workspace, scope, rate limit, credits. */
+  private async verifyKey(key: ApiKeyRecord, matched: SecretMatch, request: KeyRequest): Promise<Verdict> {
+    const state = keyState(key, matched, request.now);
     if (state === "revoked") return deny("KEY_REVOKED");
     if (state === "expired") return deny("KEY_EXPIRED");
     if (state === "disabled") return deny("KEY_DISABLED");
@@ -127,7 +154,12 @@ export class Verifier {
     const organization = await this.organization(key.organizationId);
     if (organization.status === "suspended") return deny("ORGANIZATION_SUSPENDED");
 
-    const access = keyWorkspace(key, organization, workspace);
+    // The allowlist was parsed once for this cached record: only numbers are compared here.
+    if (key.ipAllowlist.length > 0 && (request.clientIp === null || !ipAllowed(ipMatcherOf(key.ipAllowlist), request.clientIp))) {
+      return deny("IP_NOT_ALLOWED");
+    }
+
+    const access = keyWorkspace(key, organization, request.workspace);
     if (!access.ok) return deny(access.code);
 
     const caller: Caller = {
@@ -141,17 +173,28 @@ export class Verifier {
       unscoped: key.scopes.length === 0,
       workspaceId: access.workspaceId,
       keyWorkspaceId: key.workspaceId,
+      keyIpAllowlist: key.ipAllowlist,
+      keyCredits: null,
     };
-    if (requiredScope !== null && !grantsScope(key, requiredScope)) {
-      return deny("INSUFFICIENT_SCOPE", { caller, scope: requiredScope });
+    if (request.requiredScope !== null && !grantsScope(key, request.requiredScope)) {
+      return deny("INSUFFICIENT_SCOPE", { caller, scope: request.requiredScope });
     }
 
     // Per-key overrides get a pool of their own; everyone else shares the organization's.
-    const verdict = key.rateLimit
-      ? await this.charge(caller, `key:${key.id}`, key.rateLimit, cost)
-      : await this.charge(caller, `org:${key.organizationId}:${key.mode}`, organization.rateLimit, cost);
-    if (verdict.allowed) this.deps.usage.recordUse(key.id, now);
-    return verdict;
+    const { allowed, rateLimit } = key.rateLimit
+      ? await this.consume(`key:${key.id}`, key.rateLimit, request.cost)
+      : await this.consume(`org:${key.organizationId}:${key.mode}`, organization.rateLimit, request.cost);
+    if (!allowed) return deny("RATE_LIMITED", { caller, rateLimit });
+    if (key.credits === null) return allow(caller, rateLimit, { metadata: key.metadata });
+
+    // Last: credits, in storage (the cached record's count is only a hint).
+    const charge = await this.deps.credits.charge(key.id, request.cost, request.now);
+    if (charge.charged === "unlimited") return allow(caller, rateLimit, { metadata: key.metadata });
+    caller.keyCredits = { remaining: charge.remaining, refill: key.credits.refill };
+    if (!charge.charged) {
+      return deny("USAGE_EXCEEDED", { caller, rateLimit, creditsRemaining: charge.remaining, retryAfterMs: charge.retryAfterMs });
+    }
+    return allow(caller, rateLimit, { metadata: key.metadata, creditsRemaining: charge.remaining });
   }
 
   private async verifyUser(
@@ -178,17 +221,17 @@ export class Verifier {
       unscoped: true,
       workspaceId: workspace ?? "",
       keyWorkspaceId: null,
+      keyIpAllowlist: [],
+      keyCredits: null,
     };
-    return this.charge(caller, `org:${user.organizationId}:live`, organization.rateLimit, cost);
+    const { allowed, rateLimit } = await this.consume(`org:${user.organizationId}:live`, organization.rateLimit, cost);
+    return allowed ? allow(caller, rateLimit) : deny("RATE_LIMITED", { caller, rateLimit });
   }
 
-  /**
-   * The last check: charge `cost` to the pool (under `plan`, else the
-   * default plan); RATE_LIMITED when it does not fit.
-   */
-  private async charge(caller: Caller, pool: string, plan: RateLimitPlan | null, cost: number): Promise<Verdict> {
+  /** Charges `cost` to the pool (under `plan`, else the default plan). */
+  private async consume(pool: string, plan: RateLimitPlan | null, cost: number): Promise<{ allowed: boolean; rateLimit: RateLimitState }> {
     const { allowed, ...rateLimit } = await this.deps.limiter.consume(pool, plan ?? this.deps.defaultPlan, cost);
-    return allowed ? allow(caller, rateLimit) : deny("RATE_LIMITED", { caller, rateLimit });
+    return { allowed, rateLimit };
   }
 
   private requiredScope(input: VerifyInput): string | null {

@@ -1,4 +1,5 @@
 /** An API key's record and the rules of its lifecycle. Pure: no I/O. */
+import type { KeyCredits } from "./credits.js";
 
 export type Mode = "live" | "test";
 export type KeyKind = "standard" | "master";
@@ -42,6 +43,10 @@ export interface ApiKeyRecord {
   revokedAt: Date | null;
   /** Per-key override of the organization's plan. */
   rateLimit: RateLimitPlan | null;
+  /** Normalized addresses and CIDRs the key may be used from; empty: any. */
+  ipAllowlist: string[];
+  /** Remaining uses; null: unlimited. */
+  credits: KeyCredits | null;
 }
 
 /** Which of a key's secrets a presented plaintext matched. */

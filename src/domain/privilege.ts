@@ -5,9 +5,13 @@
  * A credential never grants more than it holds. Services (internal port) act
  * for any organization; users and unscoped keys have full access to their own
  * organization; a scoped key needs `api_keys:write` and then manages only keys
- * whose grant is within its own (scopes, mode, kind, workspace).
+ * whose grant is within its own (scopes, mode, kind, workspace, IP allowlist,
+ * credits).
  */
 import type { ApiKeyRecord, KeyKind, Mode } from "./api-key.js";
+import type { CreditTerms } from "./credits.js";
+import { creditsBeyond } from "./credits.js";
+import { allowlistWithin } from "./ip-allowlist.js";
 
 /** Reading keys (and their audit trail). */
 export const API_KEYS_READ_SCOPE = "api_keys:read";
@@ -41,13 +45,20 @@ export interface KeyActor {
   kind: KeyKind;
   /** The workspace the key is bound to; null when unbound (or master). */
   workspaceId: string | null;
+  /** The addresses the key may be used from; empty: any. */
+  ipAllowlist: readonly string[];
+  /** The key's credits (remaining as of this request); null: unlimited. */
+  credits: CreditTerms | null;
 }
 
 export type Actor = ServiceActor | UserActor | KeyActor;
 export type ActorType = Actor["type"];
 
 /** What a key lets its holder do: the parts of a key privilege compares. */
-export type Grant = Pick<ApiKeyRecord, "organizationId" | "scopes" | "mode" | "kind" | "workspaceId">;
+export type Grant = Pick<ApiKeyRecord, "organizationId" | "scopes" | "mode" | "kind" | "workspaceId"> & {
+  ipAllowlist: readonly string[];
+  credits: CreditTerms | null;
+};
 
 export type KeyAction = "create" | "update" | "roll" | "revoke" | "enable" | "disable";
 
@@ -98,6 +109,15 @@ export function canManage(actor: Actor, target: Grant, action: KeyAction): Decis
   if (reach !== null && boundWorkspace(target) !== reach) {
     return deny(`a key bound to workspace ${reach} can only ${verb} keys bound to it`);
   }
+  if (!allowlistWithin(target.ipAllowlist, actor.ipAllowlist)) {
+    return deny(
+      target.ipAllowlist.length === 0
+        ? `a key with an IP allowlist cannot ${verb} a key usable from any address`
+        : `a key cannot ${verb} a key allowed from addresses outside its own IP allowlist`,
+    );
+  }
+  const beyond = creditsBeyond(target.credits, actor.credits);
+  if (beyond !== null) return deny(`a key with credits cannot ${verb} a key with ${beyond}`);
   return ALLOWED;
 }
 

@@ -41,5 +41,7 @@ export function actorFromCaller(caller: Caller): Actor {
     mode: caller.mode,
     kind: caller.kind,
     workspaceId: caller.keyWorkspaceId,
+    ipAllowlist: caller.keyIpAllowlist,
+    credits: caller.keyCredits,
   };
 }

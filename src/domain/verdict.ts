@@ -3,6 +3,7 @@
  * HTTP response a gateway can forward verbatim. Pure: no I/O.
  */
 import type { KeyKind, Mode } from "./api-key.js";
+import type { CreditTerms } from "./credits.js";
 
 export type VerifyCode =
   | "OK"
@@ -18,7 +19,9 @@ export type VerifyCode =
   | "WORKSPACE_REQUIRED"
   | "WORKSPACE_FORBIDDEN"
   | "AMBIGUOUS_CREDENTIALS"
-  | "RATE_LIMITED";
+  | "RATE_LIMITED"
+  | "IP_NOT_ALLOWED"
+  | "USAGE_EXCEEDED";
 
 /** HTTP status and default detail of each code (seed wording where a seed gives one). */
 export const VERIFY_CODES: Readonly<Record<VerifyCode, { status: number; detail: string }>> = {
@@ -36,6 +39,8 @@ export const VERIFY_CODES: Readonly<Record<VerifyCode, { status: number; detail:
   WORKSPACE_FORBIDDEN: { status: 403, detail: "API key has no access to this workspace" },
   AMBIGUOUS_CREDENTIALS: { status: 400, detail: "More than one credential in the request" },
   RATE_LIMITED: { status: 429, detail: "Rate limit exceeded" },
+  IP_NOT_ALLOWED: { status: 403, detail: "API key is not allowed from this IP address" },
+  USAGE_EXCEEDED: { status: 429, detail: "API key has no credits left" },
 };
 
 const TITLES: Readonly<Record<number, string>> = {
@@ -81,6 +86,10 @@ export interface Caller {
   workspaceId: string;
   /** The workspace the key is bound to; null when unbound, for master keys and users. */
   keyWorkspaceId: string | null;
+  /** The key's IP allowlist; empty for users and keys usable from any address. */
+  keyIpAllowlist: readonly string[];
+  /** The key's credits (remaining after this request); null for users and unlimited keys. */
+  keyCredits: CreditTerms | null;
 }
 
 export interface Verdict {
@@ -89,6 +98,10 @@ export interface Verdict {
   /** Set once authentication succeeded (also on later denials). */
   caller: Caller | null;
   rateLimit: RateLimitState | null;
+  /** The key's metadata when allowed; empty otherwise. */
+  metadata: Readonly<Record<string, string>>;
+  /** The key's credits left (after this request when allowed); null: unlimited, or not a key. */
+  creditsRemaining: number | null;
   http: HttpVerdict;
 }
 
@@ -105,12 +118,23 @@ function rateLimitHeaders(state: RateLimitState): HttpHeader[] {
   ];
 }
 
-export function allow(caller: Caller, rateLimit: RateLimitState | null): Verdict {
+const NO_METADATA: Readonly<Record<string, string>> = Object.freeze({});
+
+export interface AllowOptions {
+  /** The key's metadata. */
+  metadata?: Readonly<Record<string, string>>;
+  /** The key's credits left after this request; absent: unlimited. */
+  creditsRemaining?: number | null;
+}
+
+export function allow(caller: Caller, rateLimit: RateLimitState | null, options: AllowOptions = {}): Verdict {
   return {
     allowed: true,
     code: "OK",
     caller,
     rateLimit,
+    metadata: options.metadata ?? NO_METADATA,
+    creditsRemaining: options.creditsRemaining ?? null,
     http: { status: 200, headers: rateLimit ? rateLimitHeaders(rateLimit) : [], body: "" },
   };
 }
@@ -122,6 +146,10 @@ export interface DenyOptions {
   rateLimit?: RateLimitState | null;
   /** The scope that was missing, for INSUFFICIENT_SCOPE. */
   scope?: string;
+  /** USAGE_EXCEEDED: the credits left (fewer than the cost). */
+  creditsRemaining?: number;
+  /** USAGE_EXCEEDED: milliseconds until the next refill; absent without one. */
+  retryAfterMs?: number | null;
 }
 
 export function deny(code: Exclude<VerifyCode, "OK">, options: DenyOptions = {}): Verdict {
@@ -140,7 +168,12 @@ export function deny(code: Exclude<VerifyCode, "OK">, options: DenyOptions = {})
   }
   const rateLimit = options.rateLimit ?? null;
   if (code === "RATE_LIMITED" && rateLimit) {
-    headers.push({ name: "Retry-After", value: String(Math.max(1, Math.ceil(rateLimit.retryAfterMs / 1000))) });
+    headers.push(retryAfter(rateLimit.retryAfterMs));
+  }
+  if (code === "USAGE_EXCEEDED" && options.retryAfterMs != null) {
+    headers.push(retryAfter(options.retryAfterMs));
+  }
+  if ((code === "RATE_LIMITED" || code === "USAGE_EXCEEDED") && rateLimit) {
     headers.push(...rateLimitHeaders(rateLimit));
   }
   const body = JSON.stringify({
@@ -150,7 +183,20 @@ export function deny(code: Exclude<VerifyCode, "OK">, options: DenyOptions = {})
     detail,
     code: problemCode(code),
   });
-  return { allowed: false, code, caller: options.caller ?? null, rateLimit, http: { status, headers, body } };
+  return {
+    allowed: false,
+    code,
+    caller: options.caller ?? null,
+    rateLimit,
+    metadata: NO_METADATA,
+    creditsRemaining: options.creditsRemaining ?? null,
+    http: { status, headers, body },
+  };
+}
+
+/** Whole seconds, at least 1. */
+function retryAfter(ms: number): HttpHeader {
+  return { name: "Retry-After", value: String(Math.max(1, Math.ceil(ms / 1000))) };
 }
 
 function wwwAuthenticate(code: VerifyCode): string {

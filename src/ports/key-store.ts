@@ -1,4 +1,5 @@
 import type { ApiKeyRecord, Mode, SecretMatch } from "../domain/api-key.js";
+import type { Refill } from "../domain/credits.js";
 
 /** The fields an update may change. */
 export type KeyChanges = Partial<
@@ -14,6 +15,8 @@ export type KeyChanges = Partial<
     | "hint"
     | "previous"
     | "updatedAt"
+    | "ipAllowlist"
+    | "credits"
   >
 >;
 
@@ -36,6 +39,13 @@ export interface UpdateConditions {
   ifHash?: string;
   /** Only while the scopes are still exactly these (same order): the grant a decision was made on. */
   ifScopes?: readonly string[];
+  /** Only while the IP allowlist is still exactly this one (same order). */
+  ifIpAllowlist?: readonly string[];
+  /**
+   * Only while the key's credits are still limited (or not: null) with this
+   * refill. The remaining count is not compared: Verify spends it all the time.
+   */
+  ifCredits?: { refill: Refill | null } | null;
 }
 
 /** Where key records live. Every method is scoped by organization except the hash lookup. */

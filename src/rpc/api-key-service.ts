@@ -4,15 +4,18 @@ import type { ApiKeys, UpdateKeyInput } from "../app/api-keys.js";
 import { invalidArgument } from "../domain/errors.js";
 import {
   apiKeyToProto,
+  creditsFromProto,
   dateFromProto,
+  granularityFromProto,
   kindFromProto,
   modeFromProto,
   msFromProto,
   planFromProto,
+  usageBucketToProto,
 } from "./proto-mapping.js";
 import { requestContextOf } from "./request-context.js";
 
-const UPDATABLE = new Set(["name", "scopes", "metadata", "enabled"]);
+const UPDATABLE = ["name", "scopes", "metadata", "enabled", "ip_allowlist", "credits"];
 
 /** authn.v1.ApiKeyService over the key lifecycle use cases. */
 export function apiKeyService(apiKeys: ApiKeys): ServiceImpl<typeof ApiKeyService> {
@@ -28,6 +31,8 @@ export function apiKeyService(apiKeys: ApiKeys): ServiceImpl<typeof ApiKeyServic
         metadata: req.metadata,
         expiresAt: dateFromProto(req.expiresAt, "expires_at"),
         rateLimit: planFromProto(req.rateLimit, "rate_limit"),
+        ipAllowlist: req.ipAllowlist,
+        credits: creditsFromProto(req.credits, "credits"),
       });
       return { apiKey: apiKeyToProto(issued.record), key: issued.plaintext };
     },
@@ -51,14 +56,16 @@ export function apiKeyService(apiKeys: ApiKeys): ServiceImpl<typeof ApiKeyServic
       if (paths.length === 0) throw invalidArgument("update_mask", "is required");
       const input: UpdateKeyInput = {};
       for (const path of paths) {
-        if (!UPDATABLE.has(path)) {
-          throw invalidArgument("update_mask", `cannot update "${path}" (name, scopes, metadata, enabled)`);
+        if (!UPDATABLE.includes(path)) {
+          throw invalidArgument("update_mask", `cannot update "${path}" (${UPDATABLE.join(", ")})`);
         }
       }
       if (paths.includes("name")) input.name = req.name;
       if (paths.includes("scopes")) input.scopes = req.scopes;
       if (paths.includes("metadata")) input.metadata = req.metadata;
       if (paths.includes("enabled")) input.enabled = req.enabled;
+      if (paths.includes("ip_allowlist")) input.ipAllowlist = req.ipAllowlist;
+      if (paths.includes("credits")) input.credits = creditsFromProto(req.credits, "credits");
       return { apiKey: apiKeyToProto(await apiKeys.update(requestContextOf(ctx), req.organizationId, req.id, input)) };
     },
 
@@ -74,6 +81,15 @@ export function apiKeyService(apiKeys: ApiKeys): ServiceImpl<typeof ApiKeyServic
         msFromProto(req.gracePeriod, "grace_period"),
       );
       return { apiKey: apiKeyToProto(issued.record), key: issued.plaintext };
+    },
+
+    async getApiKeyUsage(req) {
+      const buckets = await apiKeys.usage(req.organizationId, req.id, {
+        start: dateFromProto(req.start, "start"),
+        end: dateFromProto(req.end, "end"),
+        granularity: granularityFromProto(req.granularity),
+      });
+      return { buckets: buckets.map(usageBucketToProto) };
     },
   };
 }

@@ -57,5 +57,7 @@ export function verdictToProto(verdict: Verdict): VerifyResponse {
         })
       : undefined,
     http: verdict.http,
+    metadata: verdict.metadata,
+    creditsRemaining: verdict.creditsRemaining === null ? undefined : BigInt(verdict.creditsRemaining),
   });
 }

@@ -2,7 +2,14 @@
 import { create } from "@bufbuild/protobuf";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { durationFromMs, durationMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { ApiKeySchema } from "../../gen/authn/v1/api_key_pb.js";
+import {
+  ApiKeySchema,
+  CreditsSchema,
+  RefillInterval as ProtoRefillInterval,
+  UsageBucketSchema,
+  UsageGranularity as ProtoUsageGranularity,
+} from "../../gen/authn/v1/api_key_pb.js";
+import type { Credits as ProtoCredits, UsageBucket as ProtoUsageBucket } from "../../gen/authn/v1/api_key_pb.js";
 import {
   ActorType as ProtoActorType,
   AuditEventSchema,
@@ -20,6 +27,8 @@ import {
 import type { Organization, RateLimitPlan as ProtoPlan } from "../../gen/authn/v1/organization_pb.js";
 import type { ApiKeyRecord, KeyKind, Mode, RateLimitPlan } from "../domain/api-key.js";
 import type { AuditEvent, TargetType } from "../domain/audit-event.js";
+import type { CreditTerms, RefillInterval } from "../domain/credits.js";
+import type { UsageBucket, UsageGranularity } from "../domain/usage.js";
 import { invalidArgument } from "../domain/errors.js";
 import type { OrganizationRecord, OrganizationStatus } from "../domain/organization.js";
 import type { ActorType } from "../domain/privilege.js";
@@ -91,6 +100,67 @@ export function planFromProto(plan: ProtoPlan | undefined, field: string): RateL
   return plan ? { limit: plan.limit, windowMs: msFromProto(plan.window, `${field}.window`) } : null;
 }
 
+const REFILL_INTERVALS: Readonly<Record<RefillInterval, ProtoRefillInterval>> = {
+  daily: ProtoRefillInterval.DAILY,
+  monthly: ProtoRefillInterval.MONTHLY,
+};
+
+export function creditsToProto(credits: CreditTerms | null): ProtoCredits | undefined {
+  return credits
+    ? create(CreditsSchema, {
+        remaining: BigInt(credits.remaining),
+        refill: credits.refill
+          ? { interval: REFILL_INTERVALS[credits.refill.interval], amount: BigInt(credits.refill.amount) }
+          : undefined,
+      })
+    : undefined;
+}
+
+/** Credits as asked for (unset: unlimited). Bounds are the use case's; only what a number cannot hold is refused here. */
+export function creditsFromProto(credits: ProtoCredits | undefined, field: string): CreditTerms | null {
+  if (!credits) return null;
+  const count = (value: bigint, name: string) => {
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw invalidArgument(`${field}.${name}`, "is too large");
+    return Number(value);
+  };
+  const remaining = count(credits.remaining, "remaining");
+  if (!credits.refill) return { remaining, refill: null };
+  let interval: RefillInterval;
+  switch (credits.refill.interval) {
+    case ProtoRefillInterval.DAILY:
+      interval = "daily";
+      break;
+    case ProtoRefillInterval.MONTHLY:
+      interval = "monthly";
+      break;
+    default:
+      throw invalidArgument(`${field}.refill.interval`, "must be REFILL_INTERVAL_DAILY or REFILL_INTERVAL_MONTHLY");
+  }
+  return { remaining, refill: { interval, amount: count(credits.refill.amount, "refill.amount") } };
+}
+
+/** Unspecified: hour. */
+export function granularityFromProto(granularity: ProtoUsageGranularity): UsageGranularity {
+  switch (granularity) {
+    case ProtoUsageGranularity.UNSPECIFIED:
+    case ProtoUsageGranularity.HOUR:
+      return "hour";
+    case ProtoUsageGranularity.DAY:
+      return "day";
+    default:
+      throw invalidArgument("granularity", "unknown granularity");
+  }
+}
+
+export function usageBucketToProto(bucket: UsageBucket): ProtoUsageBucket {
+  return create(UsageBucketSchema, {
+    start: timestampFromDate(bucket.start),
+    allowed: BigInt(bucket.allowed),
+    denied: BigInt(bucket.denied),
+    deniedByCode: Object.fromEntries(Object.entries(bucket.deniedByCode).map(([code, n]) => [code, BigInt(n)])),
+  });
+}
+
 export function apiKeyToProto(record: ApiKeyRecord): ApiKey {
   return create(ApiKeySchema, {
     id: record.id,
@@ -110,6 +180,8 @@ export function apiKeyToProto(record: ApiKeyRecord): ApiKey {
     updatedAt: timestamp(record.updatedAt),
     revokedAt: timestamp(record.revokedAt),
     rateLimit: planToProto(record.rateLimit),
+    ipAllowlist: record.ipAllowlist,
+    credits: creditsToProto(record.credits),
   });
 }
 

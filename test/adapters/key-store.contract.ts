@@ -32,6 +32,8 @@ export function sampleRecord(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecor
     updatedAt: now,
     revokedAt: null,
     rateLimit: null,
+    ipAllowlist: [],
+    credits: null,
     ...overrides,
   };
 }

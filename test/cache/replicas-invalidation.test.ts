@@ -1,7 +1,7 @@
 /**
  * Two real service processes sharing Redis and MongoDB. Their cache TTL is an
  * hour, so only pub/sub can tell B about a change made on A: each change must
- * reach B's verdicts within a second.
+ * reach B's verdicts within a second (IP allowlists and credits included).
  */
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
@@ -12,7 +12,7 @@ import { VerifyCode } from "../../gen/authn/v1/auth_pb.js";
 import { eventually } from "../support/eventually.js";
 import { startReplicas } from "../support/replicas.js";
 import type { Replica } from "../support/replicas.js";
-import { bearer, newKey, newOrganization } from "../support/fixtures.js";
+import { bearer, creditsMessage, newKey, newOrganization } from "../support/fixtures.js";
 
 let a: Replica;
 let b: Replica;
@@ -76,6 +76,32 @@ describe("invalidation across replicas", () => {
     const next = await a.clients.apiKeys.rollApiKey({ organizationId: org, id: rolled.id, gracePeriod: durationFromMs(0) });
     await bChangesWithinOneSecond(verifyOnB(rolled.key), VerifyCode.INVALID_CREDENTIALS);
     expect((await verifyOnB(next.key)()).code).toBe(VerifyCode.OK);
+  });
+
+  it("IP allowlist and credit changes on A reach B within 1 s", async () => {
+    const org = await newOrganization(a.clients);
+    const fenced = await newKey(a.clients, org, { ipAllowlist: ["10.0.0.0/8"] });
+    const limited = await newKey(a.clients, org);
+    const fromOffice = () => b.clients.auth.verify({ headers: bearer(fenced.key), clientIp: "10.0.0.1" });
+    const onB = () => b.clients.auth.verify({ headers: bearer(limited.key) });
+    expect((await fromOffice()).code).toBe(VerifyCode.OK);
+    expect((await onB()).code).toBe(VerifyCode.OK);
+
+    await a.clients.apiKeys.updateApiKey({
+      organizationId: org,
+      id: fenced.id,
+      ipAllowlist: ["192.0.2.0/24"],
+      updateMask: create(FieldMaskSchema, { paths: ["ip_allowlist"] }),
+    });
+    await bChangesWithinOneSecond(fromOffice, VerifyCode.IP_NOT_ALLOWED);
+
+    await a.clients.apiKeys.updateApiKey({
+      organizationId: org,
+      id: limited.id,
+      credits: creditsMessage({ remaining: 0 }),
+      updateMask: create(FieldMaskSchema, { paths: ["credits"] }),
+    });
+    await bChangesWithinOneSecond(onB, VerifyCode.USAGE_EXCEEDED);
   });
 
   it("suspending the organization on A reaches B within 1 s", async () => {

@@ -6,20 +6,24 @@ import { randomUUID } from "node:crypto";
 import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryRateLimiter } from "../../src/adapters/memory/memory-rate-limiter.js";
+import { MongoCreditStore } from "../../src/adapters/mongo/mongo-credit-store.js";
 import { MongoKeyStore } from "../../src/adapters/mongo/mongo-key-store.js";
 import { MongoOrganizationStore } from "../../src/adapters/mongo/mongo-organization-store.js";
 import type { ApiKeys } from "../../src/app/api-keys.js";
+import { CreditCharger } from "../../src/app/credits.js";
 import { VerificationCache } from "../../src/app/verification-cache.js";
 import type { VerificationCacheOptions } from "../../src/app/verification-cache.js";
 import { Verifier } from "../../src/app/verify.js";
 import { generateKey } from "../../src/domain/key-format.js";
 import { DEFAULT_ROUTE_RULES, RoutePolicy } from "../../src/domain/route-policy.js";
 import type { KeyStore } from "../../src/ports/key-store.js";
+import { NO_USAGE_RECORDER } from "../../src/ports/usage-recorder.js";
 import { openMongo } from "../support/keyward.js";
 import { keyLifecycle, SERVICE_CONTEXT } from "../support/use-cases.js";
 
 let mongo: MongoClient;
 let keys: MongoKeyStore;
+let credits: MongoCreditStore;
 let organizations: MongoOrganizationStore;
 let apiKeys: ApiKeys;
 
@@ -29,6 +33,7 @@ beforeAll(async () => {
   keys = new MongoKeyStore(db);
   await keys.ensureIndexes();
   organizations = new MongoOrganizationStore(db);
+  credits = new MongoCreditStore(db);
   apiKeys = keyLifecycle(keys);
 });
 afterAll(() => mongo?.close());
@@ -60,8 +65,9 @@ function harness(options: Partial<VerificationCacheOptions> = {}) {
     keys: cache.keyStore,
     organizations: cache.organizationStore,
     limiter: new MemoryRateLimiter(),
+    credits: new CreditCharger(credits),
     routes: new RoutePolicy(DEFAULT_ROUTE_RULES),
-    usage: { recordUse: () => {} },
+    usage: NO_USAGE_RECORDER,
     userTokens: null,
     defaultPlan: { limit: 1_000_000, windowMs: 1000 },
     now: () => new Date(),

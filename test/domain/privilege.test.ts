@@ -14,12 +14,14 @@ function key(overrides: Partial<KeyActor> = {}): KeyActor {
     mode: "live",
     kind: "standard",
     workspaceId: null,
+    ipAllowlist: [],
+    credits: null,
     ...overrides,
   };
 }
 
 function grant(overrides: Partial<Grant> = {}): Grant {
-  return { organizationId: ORG, scopes: ["send"], mode: "live", kind: "standard", workspaceId: null, ...overrides };
+  return { organizationId: ORG, scopes: ["send"], mode: "live", kind: "standard", workspaceId: null, ipAllowlist: [], credits: null, ...overrides };
 }
 
 const service: Actor = { type: "service", id: "token-1" };
@@ -68,6 +70,27 @@ const RULES: [string, Actor, Grant, boolean, string?][] = [
   ["a ws-1 writer, an unbound key (every workspace)", boundWriter, grant({ workspaceId: null }), false, "workspace ws-1"],
   ["an unbound writer, a ws-2 key", writer, grant({ workspaceId: "ws-2" }), true],
   ["a key bound to a workspace named all, an unbound key", key({ workspaceId: "all" }), grant(), false, "workspace all"],
+
+  // IP allowlist: a key with one manages only keys allowed from within it (no allowlist: any address).
+  ["a writer without an allowlist, a key with one", writer, grant({ ipAllowlist: ["10.0.0.0/8"] }), true],
+  ["a 10/8 writer, a key of a subnet and an address in it", key({ ipAllowlist: ["10.0.0.0/8"] }), grant({ ipAllowlist: ["10.1.0.0/16", "10.2.3.4"] }), true],
+  ["a 10/8 writer, a key of the same range", key({ ipAllowlist: ["10.0.0.0/8"] }), grant({ ipAllowlist: ["10.0.0.0/8"] }), true],
+  ["a 10/8 writer, a key usable from any address", key({ ipAllowlist: ["10.0.0.0/8"] }), grant({ ipAllowlist: [] }), false, "usable from any address"],
+  ["a 10/8 writer, a key of a wider range", key({ ipAllowlist: ["10.0.0.0/16"] }), grant({ ipAllowlist: ["10.0.0.0/8"] }), false, "outside its own IP allowlist"],
+  ["a 10/8 writer, a key of another address", key({ ipAllowlist: ["10.0.0.0/8"] }), grant({ ipAllowlist: ["10.0.0.1", "192.0.2.1"] }), false, "outside its own IP allowlist"],
+  ["an IPv4-only writer, an IPv6 key", key({ ipAllowlist: ["10.0.0.0/8"] }), grant({ ipAllowlist: ["2001:db8::1"] }), false, "outside"],
+  ["an unscoped key with an allowlist, a key usable anywhere (full access)", key({ scopes: [], ipAllowlist: ["10.0.0.1"] }), grant(), true],
+
+  // Credits: a key with credits manages only keys with no more than its own, refilled no faster.
+  ["an unlimited writer, a key with credits", writer, grant({ credits: { remaining: 5, refill: null } }), true],
+  ["a writer with 50 credits, a key with 50", key({ credits: { remaining: 50, refill: null } }), grant({ credits: { remaining: 50, refill: null } }), true],
+  ["a writer with 50 credits, an unlimited key", key({ credits: { remaining: 50, refill: null } }), grant({ credits: null }), false, "unlimited credits"],
+  ["a writer with 50 credits, a key with 51", key({ credits: { remaining: 50, refill: null } }), grant({ credits: { remaining: 51, refill: null } }), false, "more credits (51) than it has (50)"],
+  ["a writer without refill, a key that refills", key({ credits: { remaining: 50, refill: null } }), grant({ credits: { remaining: 1, refill: { interval: "monthly", amount: 1 } } }), false, "credits that refill"],
+  ["a daily-100 writer, a monthly-100 key", key({ credits: { remaining: 50, refill: { interval: "daily", amount: 100 } } }), grant({ credits: { remaining: 50, refill: { interval: "monthly", amount: 100 } } }), true],
+  ["a monthly writer, a daily key", key({ credits: { remaining: 50, refill: { interval: "monthly", amount: 100 } } }), grant({ credits: { remaining: 5, refill: { interval: "daily", amount: 5 } } }), false, "daily refill"],
+  ["a daily-100 writer, a daily-200 key", key({ credits: { remaining: 50, refill: { interval: "daily", amount: 100 } } }), grant({ credits: { remaining: 5, refill: { interval: "daily", amount: 200 } } }), false, "larger refill (200)"],
+  ["an unscoped key with credits, an unlimited key (full access)", key({ scopes: [], credits: { remaining: 1, refill: null } }), grant(), true],
 ];
 
 describe("canManage", () => {
@@ -101,6 +124,14 @@ describe("canUpdate: the key as it is and as it would be", () => {
     ["narrowing a wider key into its grant", writer, grant({ scopes: ["send", "cancel"] }), grant({ scopes: ["send"] }), false, "cancel"],
     ["taking over an unscoped key by scoping it", writer, grant({ scopes: [] }), grant({ scopes: ["send"] }), false, "unscoped"],
     ["a user making any key unscoped", user, grant(), grant({ scopes: [] }), true],
+    ["lifting the allowlist of a key within its own", key({ ipAllowlist: ["10.0.0.0/8"] }), grant({ ipAllowlist: ["10.0.0.1"] }), grant({ ipAllowlist: [] }), false, "usable from any address"],
+    ["widening another key's allowlist past its own", key({ ipAllowlist: ["10.0.0.0/8"] }), grant({ ipAllowlist: ["10.0.0.1"] }), grant({ ipAllowlist: ["0.0.0.0/0"] }), false, "outside"],
+    ["narrowing another key's allowlist", key({ ipAllowlist: ["10.0.0.0/8"] }), grant({ ipAllowlist: ["10.0.0.0/16"] }), grant({ ipAllowlist: ["10.0.0.1"] }), true],
+    ["lifting its own allowlist", key({ ipAllowlist: ["10.0.0.0/8"] }), grant({ ipAllowlist: ["10.0.0.0/8"] }), grant({ ipAllowlist: [] }), false, "usable from any address"],
+    ["raising another key's credits within its own", key({ credits: { remaining: 50, refill: null } }), grant({ credits: { remaining: 5, refill: null } }), grant({ credits: { remaining: 50, refill: null } }), true],
+    ["raising another key's credits past its own", key({ credits: { remaining: 50, refill: null } }), grant({ credits: { remaining: 5, refill: null } }), grant({ credits: { remaining: 500, refill: null } }), false, "more credits"],
+    ["making another key unlimited", key({ credits: { remaining: 50, refill: null } }), grant({ credits: { remaining: 5, refill: null } }), grant({ credits: null }), false, "unlimited credits"],
+    ["taking over an unlimited key by giving it credits", key({ credits: { remaining: 50, refill: null } }), grant({ credits: null }), grant({ credits: { remaining: 5, refill: null } }), false, "unlimited credits"],
     ["a service, anything", service, grant(), grant({ scopes: [] }), true],
   ];
   for (const [what, actor, before, after, allowed, reason] of UPDATES) {

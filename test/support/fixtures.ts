@@ -2,6 +2,8 @@
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, FieldMaskSchema } from "@bufbuild/protobuf/wkt";
+import { CreditsSchema } from "../../gen/authn/v1/api_key_pb.js";
+import type { RefillInterval } from "../../gen/authn/v1/api_key_pb.js";
 import type { VerifyResponse } from "../../gen/authn/v1/auth_pb.js";
 import { VerifyCode } from "../../gen/authn/v1/auth_pb.js";
 import { KeyKind, Mode } from "../../gen/authn/v1/common_pb.js";
@@ -18,6 +20,12 @@ export interface KeyOptions {
   kind?: KeyKind;
   scopes?: string[];
   workspaceId?: string;
+  metadata?: Record<string, string>;
+  ipAllowlist?: string[];
+  /** `remaining`, and `refill` as [interval, amount]. */
+  credits?: { remaining: number; refill?: [RefillInterval, number] };
+  /** A per-key plan: `limit` per `windowMs`. */
+  rateLimit?: { limit: number; windowMs: number };
 }
 
 /** A registered organization (UUID id, two workspaces, a generous plan). */
@@ -45,8 +53,20 @@ export async function newKey(
     kind: options.kind ?? KeyKind.STANDARD,
     scopes: options.scopes ?? [],
     workspaceId: options.workspaceId ?? "",
+    metadata: options.metadata ?? {},
+    ipAllowlist: options.ipAllowlist ?? [],
+    credits: options.credits ? creditsMessage(options.credits) : undefined,
+    rateLimit: options.rateLimit ? { limit: options.rateLimit.limit, window: durationFromMs(options.rateLimit.windowMs) } : undefined,
   });
   return { id: res.apiKey?.id ?? "", key: res.key };
+}
+
+/** KeyOptions' credits as the proto message. */
+export function creditsMessage(credits: NonNullable<KeyOptions["credits"]>) {
+  return create(CreditsSchema, {
+    remaining: BigInt(credits.remaining),
+    refill: credits.refill ? { interval: credits.refill[0], amount: BigInt(credits.refill[1]) } : undefined,
+  });
 }
 
 export async function disable(clients: Clients, organizationId: string, id: string, enabled = false): Promise<void> {

@@ -5,12 +5,15 @@
 import { randomUUID } from "node:crypto";
 import type { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MongoCreditStore } from "../../src/adapters/mongo/mongo-credit-store.js";
 import { MongoKeyStore } from "../../src/adapters/mongo/mongo-key-store.js";
 import { MongoOrganizationStore } from "../../src/adapters/mongo/mongo-organization-store.js";
 import { MemoryRateLimiter } from "../../src/adapters/memory/memory-rate-limiter.js";
+import { CreditCharger } from "../../src/app/credits.js";
 import { Verifier } from "../../src/app/verify.js";
 import { DEFAULT_ROUTE_RULES, RoutePolicy } from "../../src/domain/route-policy.js";
 import type { KeyStore } from "../../src/ports/key-store.js";
+import { NO_USAGE_RECORDER } from "../../src/ports/usage-recorder.js";
 import { openMongo } from "../support/keyward.js";
 import { keyLifecycle, SERVICE_CONTEXT } from "../support/use-cases.js";
 
@@ -35,8 +38,9 @@ beforeAll(async () => {
     keys: counting,
     organizations: new MongoOrganizationStore(db),
     limiter: new MemoryRateLimiter(),
+    credits: new CreditCharger(new MongoCreditStore(db)),
     routes: new RoutePolicy(DEFAULT_ROUTE_RULES),
-    usage: { recordUse: () => {} },
+    usage: NO_USAGE_RECORDER,
     userTokens: null,
     defaultPlan: { limit: 100, windowMs: 1000 },
     now: () => new Date(),

@@ -2,8 +2,8 @@
 // @generated from file authn/v1/api_key.proto (package authn.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { KeyKind, Mode } from "./common_pb.js";
 import { file_authn_v1_common } from "./common_pb.js";
 import type { RateLimitPlan } from "./organization_pb.js";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file authn/v1/api_key.proto.
  */
 export const file_authn_v1_api_key: GenFile = /*@__PURE__*/
-  fileDesc("ChZhdXRobi92MS9hcGlfa2V5LnByb3RvEghhdXRobi52MSLRBAoGQXBpS2V5EgoKAmlkGAEgASgJEhcKD29yZ2FuaXphdGlvbl9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhwKBG1vZGUYBCABKA4yDi5hdXRobi52MS5Nb2RlEh8KBGtpbmQYBSABKA4yES5hdXRobi52MS5LZXlLaW5kEg4KBnNjb3BlcxgGIAMoCRIUCgx3b3Jrc3BhY2VfaWQYByABKAkSDAoEaGludBgIIAEoCRIOCgZhY3RpdmUYCSABKAgSDwoHZW5hYmxlZBgKIAEoCBIwCghtZXRhZGF0YRgLIAMoCzIeLmF1dGhuLnYxLkFwaUtleS5NZXRhZGF0YUVudHJ5Ei4KCmV4cGlyZXNfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3RfdXNlZF9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKY3JlYXRlZF9hdBgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcmV2b2tlZF9hdBgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoKcmF0ZV9saW1pdBgRIAEoCzIXLmF1dGhuLnYxLlJhdGVMaW1pdFBsYW4aLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIu4CChNDcmVhdGVBcGlLZXlSZXF1ZXN0EhcKD29yZ2FuaXphdGlvbl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhwKBG1vZGUYAyABKA4yDi5hdXRobi52MS5Nb2RlEh8KBGtpbmQYBCABKA4yES5hdXRobi52MS5LZXlLaW5kEg4KBnNjb3BlcxgFIAMoCRIUCgx3b3Jrc3BhY2VfaWQYBiABKAkSPQoIbWV0YWRhdGEYByADKAsyKy5hdXRobi52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSLgoKZXhwaXJlc19hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoKcmF0ZV9saW1pdBgJIAEoCzIXLmF1dGhuLnYxLlJhdGVMaW1pdFBsYW4aLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkYKFENyZWF0ZUFwaUtleVJlc3BvbnNlEiEKB2FwaV9rZXkYASABKAsyEC5hdXRobi52MS5BcGlLZXkSCwoDa2V5GAIgASgJIjcKEEdldEFwaUtleVJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEgoKAmlkGAIgASgJIjYKEUdldEFwaUtleVJlc3BvbnNlEiEKB2FwaV9rZXkYASABKAsyEC5hdXRobi52MS5BcGlLZXkikgEKEkxpc3RBcGlLZXlzUmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkSHAoEbW9kZRgEIAEoDjIOLmF1dGhuLnYxLk1vZGUSEwoGYWN0aXZlGAUgASgISACIAQFCCQoHX2FjdGl2ZSJSChNMaXN0QXBpS2V5c1Jlc3BvbnNlEiIKCGFwaV9rZXlzGAEgAygLMhAuYXV0aG4udjEuQXBpS2V5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKKAgoTVXBkYXRlQXBpS2V5UmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkSCgoCaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIOCgZzY29wZXMYBCADKAkSPQoIbWV0YWRhdGEYBSADKAsyKy5hdXRobi52MS5VcGRhdGVBcGlLZXlSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSDwoHZW5hYmxlZBgGIAEoCBIvCgt1cGRhdGVfbWFzaxgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2saLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjkKFFVwZGF0ZUFwaUtleVJlc3BvbnNlEiEKB2FwaV9rZXkYASABKAsyEC5hdXRobi52MS5BcGlLZXkiOgoTUmV2b2tlQXBpS2V5UmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkSCgoCaWQYAiABKAkiOQoUUmV2b2tlQXBpS2V5UmVzcG9uc2USIQoHYXBpX2tleRgBIAEoCzIQLmF1dGhuLnYxLkFwaUtleSJpChFSb2xsQXBpS2V5UmVxdWVzdBIXCg9vcmdhbml6YXRpb25faWQYASABKAkSCgoCaWQYAiABKAkSLwoMZ3JhY2VfcGVyaW9kGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIkQKElJvbGxBcGlLZXlSZXNwb25zZRIhCgdhcGlfa2V5GAEgASgLMhAuYXV0aG4udjEuQXBpS2V5EgsKA2tleRgCIAEoCTLXAwoNQXBpS2V5U2VydmljZRJNCgxDcmVhdGVBcGlLZXkSHS5hdXRobi52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0Gh4uYXV0aG4udjEuQ3JlYXRlQXBpS2V5UmVzcG9uc2USRAoJR2V0QXBpS2V5EhouYXV0aG4udjEuR2V0QXBpS2V5UmVxdWVzdBobLmF1dGhuLnYxLkdldEFwaUtleVJlc3BvbnNlEkoKC0xpc3RBcGlLZXlzEhwuYXV0aG4udjEuTGlzdEFwaUtleXNSZXF1ZXN0Gh0uYXV0aG4udjEuTGlzdEFwaUtleXNSZXNwb25zZRJNCgxVcGRhdGVBcGlLZXkSHS5hdXRobi52MS5VcGRhdGVBcGlLZXlSZXF1ZXN0Gh4uYXV0aG4udjEuVXBkYXRlQXBpS2V5UmVzcG9uc2USTQoMUmV2b2tlQXBpS2V5Eh0uYXV0aG4udjEuUmV2b2tlQXBpS2V5UmVxdWVzdBoeLmF1dGhuLnYxLlJldm9rZUFwaUtleVJlc3BvbnNlEkcKClJvbGxBcGlLZXkSGy5hdXRobi52MS5Sb2xsQXBpS2V5UmVxdWVzdBocLmF1dGhuLnYxLlJvbGxBcGlLZXlSZXNwb25zZWIGcHJvdG8z", [file_authn_v1_common, file_authn_v1_organization, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("ChZhdXRobi92MS9hcGlfa2V5LnByb3RvEghhdXRobi52MSKLBQoGQXBpS2V5EgoKAmlkGAEgASgJEhcKD29yZ2FuaXphdGlvbl9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhwKBG1vZGUYBCABKA4yDi5hdXRobi52MS5Nb2RlEh8KBGtpbmQYBSABKA4yES5hdXRobi52MS5LZXlLaW5kEg4KBnNjb3BlcxgGIAMoCRIUCgx3b3Jrc3BhY2VfaWQYByABKAkSDAoEaGludBgIIAEoCRIOCgZhY3RpdmUYCSABKAgSDwoHZW5hYmxlZBgKIAEoCBIwCghtZXRhZGF0YRgLIAMoCzIeLmF1dGhuLnYxLkFwaUtleS5NZXRhZGF0YUVudHJ5Ei4KCmV4cGlyZXNfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3RfdXNlZF9hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKY3JlYXRlZF9hdBgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcmV2b2tlZF9hdBgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoKcmF0ZV9saW1pdBgRIAEoCzIXLmF1dGhuLnYxLlJhdGVMaW1pdFBsYW4SFAoMaXBfYWxsb3dsaXN0GBIgAygJEiIKB2NyZWRpdHMYEyABKAsyES5hdXRobi52MS5DcmVkaXRzGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJECgZSZWZpbGwSKgoIaW50ZXJ2YWwYASABKA4yGC5hdXRobi52MS5SZWZpbGxJbnRlcnZhbBIOCgZhbW91bnQYAiABKAQiPgoHQ3JlZGl0cxIRCglyZW1haW5pbmcYASABKAQSIAoGcmVmaWxsGAIgASgLMhAuYXV0aG4udjEuUmVmaWxsIqgDChNDcmVhdGVBcGlLZXlSZXF1ZXN0EhcKD29yZ2FuaXphdGlvbl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhwKBG1vZGUYAyABKA4yDi5hdXRobi52MS5Nb2RlEh8KBGtpbmQYBCABKA4yES5hdXRobi52MS5LZXlLaW5kEg4KBnNjb3BlcxgFIAMoCRIUCgx3b3Jrc3BhY2VfaWQYBiABKAkSPQoIbWV0YWRhdGEYByADKAsyKy5hdXRobi52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSLgoKZXhwaXJlc19hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoKcmF0ZV9saW1pdBgJIAEoCzIXLmF1dGhuLnYxLlJhdGVMaW1pdFBsYW4SFAoMaXBfYWxsb3dsaXN0GAogAygJEiIKB2NyZWRpdHMYCyABKAsyES5hdXRobi52MS5DcmVkaXRzGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJGChRDcmVhdGVBcGlLZXlSZXNwb25zZRIhCgdhcGlfa2V5GAEgASgLMhAuYXV0aG4udjEuQXBpS2V5EgsKA2tleRgCIAEoCSI3ChBHZXRBcGlLZXlSZXF1ZXN0EhcKD29yZ2FuaXphdGlvbl9pZBgBIAEoCRIKCgJpZBgCIAEoCSI2ChFHZXRBcGlLZXlSZXNwb25zZRIhCgdhcGlfa2V5GAEgASgLMhAuYXV0aG4udjEuQXBpS2V5IpIBChJMaXN0QXBpS2V5c1JlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJEhwKBG1vZGUYBCABKA4yDi5hdXRobi52MS5Nb2RlEhMKBmFjdGl2ZRgFIAEoCEgAiAEBQgkKB19hY3RpdmUiUgoTTGlzdEFwaUtleXNSZXNwb25zZRIiCghhcGlfa2V5cxgBIAMoCzIQLmF1dGhuLnYxLkFwaUtleRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkixAIKE1VwZGF0ZUFwaUtleVJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEgoKAmlkGAIgASgJEgwKBG5hbWUYAyABKAkSDgoGc2NvcGVzGAQgAygJEj0KCG1ldGFkYXRhGAUgAygLMisuYXV0aG4udjEuVXBkYXRlQXBpS2V5UmVxdWVzdC5NZXRhZGF0YUVudHJ5Eg8KB2VuYWJsZWQYBiABKAgSLwoLdXBkYXRlX21hc2sYByABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrEhQKDGlwX2FsbG93bGlzdBgIIAMoCRIiCgdjcmVkaXRzGAkgASgLMhEuYXV0aG4udjEuQ3JlZGl0cxovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiOQoUVXBkYXRlQXBpS2V5UmVzcG9uc2USIQoHYXBpX2tleRgBIAEoCzIQLmF1dGhuLnYxLkFwaUtleSI6ChNSZXZva2VBcGlLZXlSZXF1ZXN0EhcKD29yZ2FuaXphdGlvbl9pZBgBIAEoCRIKCgJpZBgCIAEoCSI5ChRSZXZva2VBcGlLZXlSZXNwb25zZRIhCgdhcGlfa2V5GAEgASgLMhAuYXV0aG4udjEuQXBpS2V5ImkKEVJvbGxBcGlLZXlSZXF1ZXN0EhcKD29yZ2FuaXphdGlvbl9pZBgBIAEoCRIKCgJpZBgCIAEoCRIvCgxncmFjZV9wZXJpb2QYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iRAoSUm9sbEFwaUtleVJlc3BvbnNlEiEKB2FwaV9rZXkYASABKAsyEC5hdXRobi52MS5BcGlLZXkSCwoDa2V5GAIgASgJIsEBChVHZXRBcGlLZXlVc2FnZVJlcXVlc3QSFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEgoKAmlkGAIgASgJEikKBXN0YXJ0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgNlbmQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2dyYW51bGFyaXR5GAUgASgOMhouYXV0aG4udjEuVXNhZ2VHcmFudWxhcml0eSLPAQoLVXNhZ2VCdWNrZXQSKQoFc3RhcnQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2FsbG93ZWQYAiABKAQSDgoGZGVuaWVkGAMgASgEEj8KDmRlbmllZF9ieV9jb2RlGAQgAygLMicuYXV0aG4udjEuVXNhZ2VCdWNrZXQuRGVuaWVkQnlDb2RlRW50cnkaMwoRRGVuaWVkQnlDb2RlRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgEOgI4ASJAChZHZXRBcGlLZXlVc2FnZVJlc3BvbnNlEiYKB2J1Y2tldHMYASADKAsyFS5hdXRobi52MS5Vc2FnZUJ1Y2tldCppCg5SZWZpbGxJbnRlcnZhbBIfChtSRUZJTExfSU5URVJWQUxfVU5TUEVDSUZJRUQQABIZChVSRUZJTExfSU5URVJWQUxfREFJTFkQARIbChdSRUZJTExfSU5URVJWQUxfTU9OVEhMWRACKmwKEFVzYWdlR3JhbnVsYXJpdHkSIQodVVNBR0VfR1JBTlVMQVJJVFlfVU5TUEVDSUZJRUQQABIaChZVU0FHRV9HUkFOVUxBUklUWV9IT1VSEAESGQoVVVNBR0VfR1JBTlVMQVJJVFlfREFZEAIyrAQKDUFwaUtleVNlcnZpY2USTQoMQ3JlYXRlQXBpS2V5Eh0uYXV0aG4udjEuQ3JlYXRlQXBpS2V5UmVxdWVzdBoeLmF1dGhuLnYxLkNyZWF0ZUFwaUtleVJlc3BvbnNlEkQKCUdldEFwaUtleRIaLmF1dGhuLnYxLkdldEFwaUtleVJlcXVlc3QaGy5hdXRobi52MS5HZXRBcGlLZXlSZXNwb25zZRJKCgtMaXN0QXBpS2V5cxIcLmF1dGhuLnYxLkxpc3RBcGlLZXlzUmVxdWVzdBodLmF1dGhuLnYxLkxpc3RBcGlLZXlzUmVzcG9uc2USTQoMVXBkYXRlQXBpS2V5Eh0uYXV0aG4udjEuVXBkYXRlQXBpS2V5UmVxdWVzdBoeLmF1dGhuLnYxLlVwZGF0ZUFwaUtleVJlc3BvbnNlEk0KDFJldm9rZUFwaUtleRIdLmF1dGhuLnYxLlJldm9rZUFwaUtleVJlcXVlc3QaHi5hdXRobi52MS5SZXZva2VBcGlLZXlSZXNwb25zZRJHCgpSb2xsQXBpS2V5EhsuYXV0aG4udjEuUm9sbEFwaUtleVJlcXVlc3QaHC5hdXRobi52MS5Sb2xsQXBpS2V5UmVzcG9uc2USUwoOR2V0QXBpS2V5VXNhZ2USHy5hdXRobi52MS5HZXRBcGlLZXlVc2FnZVJlcXVlc3QaIC5hdXRobi52MS5HZXRBcGlLZXlVc2FnZVJlc3BvbnNlYgZwcm90bzM", [file_authn_v1_common, file_authn_v1_organization, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * ApiKey is a key's record. The secret itself is never part of it: only the
@@ -119,6 +119,21 @@ export type ApiKey = Message<"authn.v1.ApiKey"> & {
    * @generated from field: authn.v1.RateLimitPlan rate_limit = 17;
    */
   rateLimit?: RateLimitPlan | undefined;
+
+  /**
+   * Client addresses the key may be used from: IPv4/IPv6 addresses and CIDRs,
+   * normalized (`10.0.0.0/8`, `2001:db8::/32`, `203.0.113.7`). Empty: any.
+   *
+   * @generated from field: repeated string ip_allowlist = 18;
+   */
+  ipAllowlist: string[];
+
+  /**
+   * Unset: unlimited uses.
+   *
+   * @generated from field: authn.v1.Credits credits = 19;
+   */
+  credits?: Credits | undefined;
 };
 
 /**
@@ -127,6 +142,58 @@ export type ApiKey = Message<"authn.v1.ApiKey"> & {
  */
 export const ApiKeySchema: GenMessage<ApiKey> = /*@__PURE__*/
   messageDesc(file_authn_v1_api_key, 0);
+
+/**
+ * Refill sets a key's remaining credits back to `amount` at every interval
+ * boundary (lazily: at the first Verify after it).
+ *
+ * @generated from message authn.v1.Refill
+ */
+export type Refill = Message<"authn.v1.Refill"> & {
+  /**
+   * @generated from field: authn.v1.RefillInterval interval = 1;
+   */
+  interval: RefillInterval;
+
+  /**
+   * @generated from field: uint64 amount = 2;
+   */
+  amount: bigint;
+};
+
+/**
+ * Describes the message authn.v1.Refill.
+ * Use `create(RefillSchema)` to create a new message.
+ */
+export const RefillSchema: GenMessage<Refill> = /*@__PURE__*/
+  messageDesc(file_authn_v1_api_key, 1);
+
+/**
+ * Credits are a key's remaining uses: every allowed Verify spends its `cost`;
+ * none left is VERIFY_CODE_USAGE_EXCEEDED.
+ *
+ * @generated from message authn.v1.Credits
+ */
+export type Credits = Message<"authn.v1.Credits"> & {
+  /**
+   * @generated from field: uint64 remaining = 1;
+   */
+  remaining: bigint;
+
+  /**
+   * Unset: the credits are never topped up.
+   *
+   * @generated from field: authn.v1.Refill refill = 2;
+   */
+  refill?: Refill | undefined;
+};
+
+/**
+ * Describes the message authn.v1.Credits.
+ * Use `create(CreditsSchema)` to create a new message.
+ */
+export const CreditsSchema: GenMessage<Credits> = /*@__PURE__*/
+  messageDesc(file_authn_v1_api_key, 2);
 
 /**
  * @generated from message authn.v1.CreateApiKeyRequest
@@ -180,6 +247,20 @@ export type CreateApiKeyRequest = Message<"authn.v1.CreateApiKeyRequest"> & {
    * @generated from field: authn.v1.RateLimitPlan rate_limit = 9;
    */
   rateLimit?: RateLimitPlan | undefined;
+
+  /**
+   * At most 100 addresses or CIDRs; empty: usable from any address.
+   *
+   * @generated from field: repeated string ip_allowlist = 10;
+   */
+  ipAllowlist: string[];
+
+  /**
+   * Unset: unlimited uses.
+   *
+   * @generated from field: authn.v1.Credits credits = 11;
+   */
+  credits?: Credits | undefined;
 };
 
 /**
@@ -187,7 +268,7 @@ export type CreateApiKeyRequest = Message<"authn.v1.CreateApiKeyRequest"> & {
  * Use `create(CreateApiKeyRequestSchema)` to create a new message.
  */
 export const CreateApiKeyRequestSchema: GenMessage<CreateApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_authn_v1_api_key, 1);
+  messageDesc(file_authn_v1_api_key, 3);
 
 /**
  * @generated from message authn.v1.CreateApiKeyResponse
@@ -211,7 +292,7 @@ export type CreateApiKeyResponse = Message<"authn.v1.CreateApiKeyResponse"> & {
  * Use `create(CreateApiKeyResponseSchema)` to create a new message.
  */
 export const CreateApiKeyResponseSchema: GenMessage<CreateApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_authn_v1_api_key, 2);
+  messageDesc(file_authn_v1_api_key, 4);
 
 /**
  * @generated from message authn.v1.GetApiKeyRequest
@@ -233,7 +314,7 @@ export type GetApiKeyRequest = Message<"authn.v1.GetApiKeyRequest"> & {
  * Use `create(GetApiKeyRequestSchema)` to create a new message.
  */
 export const GetApiKeyRequestSchema: GenMessage<GetApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_authn_v1_api_key, 3);
+  messageDesc(file_authn_v1_api_key, 5);
 
 /**
  * @generated from message authn.v1.GetApiKeyResponse
@@ -250,7 +331,7 @@ export type GetApiKeyResponse = Message<"authn.v1.GetApiKeyResponse"> & {
  * Use `create(GetApiKeyResponseSchema)` to create a new message.
  */
 export const GetApiKeyResponseSchema: GenMessage<GetApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_authn_v1_api_key, 4);
+  messageDesc(file_authn_v1_api_key, 6);
 
 /**
  * @generated from message authn.v1.ListApiKeysRequest
@@ -293,7 +374,7 @@ export type ListApiKeysRequest = Message<"authn.v1.ListApiKeysRequest"> & {
  * Use `create(ListApiKeysRequestSchema)` to create a new message.
  */
 export const ListApiKeysRequestSchema: GenMessage<ListApiKeysRequest> = /*@__PURE__*/
-  messageDesc(file_authn_v1_api_key, 5);
+  messageDesc(file_authn_v1_api_key, 7);
 
 /**
  * @generated from message authn.v1.ListApiKeysResponse
@@ -317,7 +398,7 @@ export type ListApiKeysResponse = Message<"authn.v1.ListApiKeysResponse"> & {
  * Use `create(ListApiKeysResponseSchema)` to create a new message.
  */
 export const ListApiKeysResponseSchema: GenMessage<ListApiKeysResponse> = /*@__PURE__*/
-  messageDesc(file_authn_v1_api_key, 6);
+  messageDesc(file_authn_v1_api_key, 8);
 
 /**
  * @generated from message authn.v1.UpdateApiKeyRequest
@@ -354,11 +435,25 @@ export type UpdateApiKeyRequest = Message<"authn.v1.UpdateApiKeyRequest"> & {
   enabled: boolean;
 
   /**
-   * Which of name, scopes, metadata, enabled to change. Required.
+   * Which of name, scopes, metadata, enabled, ip_allowlist, credits to change. Required.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 7;
    */
   updateMask?: FieldMask | undefined;
+
+  /**
+   * Replaces the allowlist; empty: usable from any address.
+   *
+   * @generated from field: repeated string ip_allowlist = 8;
+   */
+  ipAllowlist: string[];
+
+  /**
+   * Replaces the credits (remaining and refill); unset: unlimited uses.
+   *
+   * @generated from field: authn.v1.Credits credits = 9;
+   */
+  credits?: Credits | undefined;
 };
 
 /**
@@ -366,7 +461,7 @@ export type UpdateApiKeyRequest = Message<"authn.v1.UpdateApiKeyRequest"> & {
  * Use `create(UpdateApiKeyRequestSchema)` to create a new message.
  */
 export const UpdateApiKeyRequestSchema: GenMessage<UpdateApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_authn_v1_api_key, 7);
+  messageDesc(file_authn_v1_api_key, 9);
 
 /**
  * @generated from message authn.v1.UpdateApiKeyResponse
@@ -383,7 +478,7 @@ export type UpdateApiKeyResponse = Message<"authn.v1.UpdateApiKeyResponse"> & {
  * Use `create(UpdateApiKeyResponseSchema)` to create a new message.
  */
 export const UpdateApiKeyResponseSchema: GenMessage<UpdateApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_authn_v1_api_key, 8);
+  messageDesc(file_authn_v1_api_key, 10);
 
 /**
  * @generated from message authn.v1.RevokeApiKeyRequest
@@ -405,7 +500,7 @@ export type RevokeApiKeyRequest = Message<"authn.v1.RevokeApiKeyRequest"> & {
  * Use `create(RevokeApiKeyRequestSchema)` to create a new message.
  */
 export const RevokeApiKeyRequestSchema: GenMessage<RevokeApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_authn_v1_api_key, 9);
+  messageDesc(file_authn_v1_api_key, 11);
 
 /**
  * @generated from message authn.v1.RevokeApiKeyResponse
@@ -422,7 +517,7 @@ export type RevokeApiKeyResponse = Message<"authn.v1.RevokeApiKeyResponse"> & {
  * Use `create(RevokeApiKeyResponseSchema)` to create a new message.
  */
 export const RevokeApiKeyResponseSchema: GenMessage<RevokeApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_authn_v1_api_key, 10);
+  messageDesc(file_authn_v1_api_key, 12);
 
 /**
  * @generated from message authn.v1.RollApiKeyRequest
@@ -451,7 +546,7 @@ export type RollApiKeyRequest = Message<"authn.v1.RollApiKeyRequest"> & {
  * Use `create(RollApiKeyRequestSchema)` to create a new message.
  */
 export const RollApiKeyRequestSchema: GenMessage<RollApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_authn_v1_api_key, 11);
+  messageDesc(file_authn_v1_api_key, 13);
 
 /**
  * @generated from message authn.v1.RollApiKeyResponse
@@ -475,7 +570,172 @@ export type RollApiKeyResponse = Message<"authn.v1.RollApiKeyResponse"> & {
  * Use `create(RollApiKeyResponseSchema)` to create a new message.
  */
 export const RollApiKeyResponseSchema: GenMessage<RollApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_authn_v1_api_key, 12);
+  messageDesc(file_authn_v1_api_key, 14);
+
+/**
+ * @generated from message authn.v1.GetApiKeyUsageRequest
+ */
+export type GetApiKeyUsageRequest = Message<"authn.v1.GetApiKeyUsageRequest"> & {
+  /**
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * Inclusive, rounded down to the bucket. Unset: `end` minus 24 hours (HOUR)
+   * or 30 days (DAY).
+   *
+   * @generated from field: google.protobuf.Timestamp start = 3;
+   */
+  start?: Timestamp | undefined;
+
+  /**
+   * Exclusive, rounded up to the bucket; at most 90 days after `start`.
+   * Unset: now.
+   *
+   * @generated from field: google.protobuf.Timestamp end = 4;
+   */
+  end?: Timestamp | undefined;
+
+  /**
+   * Unspecified: HOUR.
+   *
+   * @generated from field: authn.v1.UsageGranularity granularity = 5;
+   */
+  granularity: UsageGranularity;
+};
+
+/**
+ * Describes the message authn.v1.GetApiKeyUsageRequest.
+ * Use `create(GetApiKeyUsageRequestSchema)` to create a new message.
+ */
+export const GetApiKeyUsageRequestSchema: GenMessage<GetApiKeyUsageRequest> = /*@__PURE__*/
+  messageDesc(file_authn_v1_api_key, 15);
+
+/**
+ * UsageBucket counts one key's verdicts in [start, start + granularity).
+ *
+ * @generated from message authn.v1.UsageBucket
+ */
+export type UsageBucket = Message<"authn.v1.UsageBucket"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp start = 1;
+   */
+  start?: Timestamp | undefined;
+
+  /**
+   * @generated from field: uint64 allowed = 2;
+   */
+  allowed: bigint;
+
+  /**
+   * @generated from field: uint64 denied = 3;
+   */
+  denied: bigint;
+
+  /**
+   * Denials by verdict code, as in VerifyCode without its prefix
+   * (`RATE_LIMITED`, `KEY_REVOKED`, `IP_NOT_ALLOWED`, ...). Sums to `denied`.
+   *
+   * @generated from field: map<string, uint64> denied_by_code = 4;
+   */
+  deniedByCode: { [key: string]: bigint };
+};
+
+/**
+ * Describes the message authn.v1.UsageBucket.
+ * Use `create(UsageBucketSchema)` to create a new message.
+ */
+export const UsageBucketSchema: GenMessage<UsageBucket> = /*@__PURE__*/
+  messageDesc(file_authn_v1_api_key, 16);
+
+/**
+ * @generated from message authn.v1.GetApiKeyUsageResponse
+ */
+export type GetApiKeyUsageResponse = Message<"authn.v1.GetApiKeyUsageResponse"> & {
+  /**
+   * Every bucket of the range, oldest first, empty ones included.
+   *
+   * @generated from field: repeated authn.v1.UsageBucket buckets = 1;
+   */
+  buckets: UsageBucket[];
+};
+
+/**
+ * Describes the message authn.v1.GetApiKeyUsageResponse.
+ * Use `create(GetApiKeyUsageResponseSchema)` to create a new message.
+ */
+export const GetApiKeyUsageResponseSchema: GenMessage<GetApiKeyUsageResponse> = /*@__PURE__*/
+  messageDesc(file_authn_v1_api_key, 17);
+
+/**
+ * RefillInterval: when a key's credits are topped up, at UTC boundaries.
+ *
+ * @generated from enum authn.v1.RefillInterval
+ */
+export enum RefillInterval {
+  /**
+   * @generated from enum value: REFILL_INTERVAL_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * At 00:00 UTC every day.
+   *
+   * @generated from enum value: REFILL_INTERVAL_DAILY = 1;
+   */
+  DAILY = 1,
+
+  /**
+   * At 00:00 UTC on the first day of every month.
+   *
+   * @generated from enum value: REFILL_INTERVAL_MONTHLY = 2;
+   */
+  MONTHLY = 2,
+}
+
+/**
+ * Describes the enum authn.v1.RefillInterval.
+ */
+export const RefillIntervalSchema: GenEnum<RefillInterval> = /*@__PURE__*/
+  enumDesc(file_authn_v1_api_key, 0);
+
+/**
+ * UsageGranularity: the width of a usage bucket.
+ *
+ * @generated from enum authn.v1.UsageGranularity
+ */
+export enum UsageGranularity {
+  /**
+   * @generated from enum value: USAGE_GRANULARITY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * One bucket per hour (the default).
+   *
+   * @generated from enum value: USAGE_GRANULARITY_HOUR = 1;
+   */
+  HOUR = 1,
+
+  /**
+   * One bucket per UTC day.
+   *
+   * @generated from enum value: USAGE_GRANULARITY_DAY = 2;
+   */
+  DAY = 2,
+}
+
+/**
+ * Describes the enum authn.v1.UsageGranularity.
+ */
+export const UsageGranularitySchema: GenEnum<UsageGranularity> = /*@__PURE__*/
+  enumDesc(file_authn_v1_api_key, 1);
 
 /**
  * ApiKeyService is internal: every call names the organization, and another
@@ -541,6 +801,16 @@ export const ApiKeyService: GenService<{
     methodKind: "unary";
     input: typeof RollApiKeyRequestSchema;
     output: typeof RollApiKeyResponseSchema;
+  },
+  /**
+   * GetApiKeyUsage answers a key's verdicts counted per hour or per UTC day.
+   *
+   * @generated from rpc authn.v1.ApiKeyService.GetApiKeyUsage
+   */
+  getApiKeyUsage: {
+    methodKind: "unary";
+    input: typeof GetApiKeyUsageRequestSchema;
+    output: typeof GetApiKeyUsageResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_authn_v1_api_key, 0);

@@ -1,5 +1,7 @@
 /** The one mapper between ApiKeyRecord and its MongoDB document (snake_case). */
 import type { ApiKeyRecord, KeyKind, Mode } from "../../domain/api-key.js";
+import type { Filter } from "mongodb";
+import type { KeyCredits, Refill, RefillInterval } from "../../domain/credits.js";
 import type { KeyChanges } from "../../ports/key-store.js";
 
 export interface KeyDocument {
@@ -25,6 +27,37 @@ export interface KeyDocument {
   updated_at: Date;
   revoked_at: Date | null;
   rate_limit: { limit: number; window_ms: number } | null;
+  /** Absent on keys written before allowlists: any address. */
+  ip_allowlist?: string[];
+  /** Absent or null: unlimited. */
+  credits?: CreditsDocument | null;
+}
+
+export interface CreditsDocument {
+  remaining: number;
+  refill: { interval: RefillInterval; amount: number } | null;
+  /** The start of the refill period `remaining` belongs to. */
+  refilled_at: Date | null;
+}
+
+export function toCreditsDocument(credits: KeyCredits | null): CreditsDocument | null {
+  return credits
+    ? {
+        remaining: credits.remaining,
+        refill: credits.refill ? { interval: credits.refill.interval, amount: credits.refill.amount } : null,
+        refilled_at: credits.refilledAt,
+      }
+    : null;
+}
+
+export function fromCreditsDocument(doc: CreditsDocument | null | undefined): KeyCredits | null {
+  return doc
+    ? {
+        remaining: doc.remaining,
+        refill: doc.refill ? { interval: doc.refill.interval, amount: doc.refill.amount } : null,
+        refilledAt: doc.refilled_at ?? null,
+      }
+    : null;
 }
 
 export function toKeyDocument(record: ApiKeyRecord): KeyDocument {
@@ -52,6 +85,8 @@ export function toKeyDocument(record: ApiKeyRecord): KeyDocument {
     rate_limit: record.rateLimit
       ? { limit: record.rateLimit.limit, window_ms: record.rateLimit.windowMs }
       : null,
+    ip_allowlist: record.ipAllowlist,
+    credits: toCreditsDocument(record.credits),
   };
 }
 
@@ -67,6 +102,8 @@ export function toKeyFields(changes: KeyChanges): Partial<KeyDocument> {
   if (changes.hash !== undefined) fields.hash = changes.hash;
   if (changes.hint !== undefined) fields.hint = changes.hint;
   if (changes.updatedAt !== undefined) fields.updated_at = changes.updatedAt;
+  if (changes.ipAllowlist !== undefined) fields.ip_allowlist = changes.ipAllowlist;
+  if (changes.credits !== undefined) fields.credits = toCreditsDocument(changes.credits);
   if (changes.previous !== undefined) {
     fields.previous_hash = changes.previous?.hash ?? null;
     fields.previous_hint = changes.previous?.hint ?? null;
@@ -101,5 +138,14 @@ export function fromKeyDocument(doc: KeyDocument): ApiKeyRecord {
     rateLimit: doc.rate_limit
       ? { limit: doc.rate_limit.limit, windowMs: doc.rate_limit.window_ms }
       : null,
+    ipAllowlist: doc.ip_allowlist ?? [],
+    credits: fromCreditsDocument(doc.credits),
   };
+}
+
+/** Matches a key whose credits are limited with exactly this refill (or unlimited: null). */
+export function creditTermsFilter(terms: { refill: Refill | null } | null): Filter<KeyDocument> {
+  if (terms === null) return { credits: null };
+  if (terms.refill === null) return { credits: { $ne: null }, "credits.refill": null };
+  return { "credits.refill.interval": terms.refill.interval, "credits.refill.amount": terms.refill.amount };
 }

@@ -3,12 +3,18 @@ import { StartupError } from "../../config.js";
 import type { Db } from "mongodb";
 import { DEFAULT_STORAGE_DEADLINE_MS, StorageDeadline } from "./deadline.js";
 import type { StorageObserver } from "./deadline.js";
+import { MongoCreditStore } from "./mongo-credit-store.js";
 import { MongoKeyStore } from "./mongo-key-store.js";
 import { MongoOrganizationStore } from "./mongo-organization-store.js";
+import { MongoUsageCounter } from "./mongo-usage-counter.js";
 
 export interface MongoStores {
   keys: MongoKeyStore;
+  /** The history of keys' credits. */
+  credits: MongoCreditStore;
   organizations: MongoOrganizationStore;
+  /** Verdicts per key and hour. */
+  usage: MongoUsageCounter;
   db: Db;
   /** The deadline every operation of these stores runs under. */
   deadline: StorageDeadline;
@@ -49,9 +55,15 @@ export async function connectMongo(
   const deadline = new StorageDeadline(timeoutMs, observe);
   const keys = new MongoKeyStore(db, deadline);
   await keys.ensureIndexes();
+  const usage = new MongoUsageCounter(db, deadline);
+  await usage.ensureIndexes();
+  const credits = new MongoCreditStore(db, deadline);
+  await credits.ensureIndexes();
   return {
     keys,
+    credits,
     organizations: new MongoOrganizationStore(db, deadline),
+    usage,
     db,
     deadline,
     async ping() {

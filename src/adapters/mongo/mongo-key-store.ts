@@ -2,7 +2,7 @@ import type { Collection, Db, Filter } from "mongodb";
 import type { ApiKeyRecord, SecretMatch } from "../../domain/api-key.js";
 import { AppError } from "../../domain/errors.js";
 import type { KeyChanges, KeyListQuery, KeyStore, UpdateConditions } from "../../ports/key-store.js";
-import { fromKeyDocument, toKeyDocument, toKeyFields } from "./key-document.js";
+import { creditTermsFilter, fromKeyDocument, toKeyDocument, toKeyFields } from "./key-document.js";
 import type { KeyDocument } from "./key-document.js";
 import { DEFAULT_STORAGE_DEADLINE_MS, StorageDeadline } from "./deadline.js";
 import { isDuplicateKey } from "./mongo-errors.js";
@@ -78,6 +78,13 @@ export class MongoKeyStore implements KeyStore {
     if (conditions.onlyActive) filter.active = true;
     if (conditions.ifHash !== undefined) filter.hash = conditions.ifHash;
     if (conditions.ifScopes !== undefined) filter.scopes = { $eq: [...conditions.ifScopes] };
+    if (conditions.ifIpAllowlist !== undefined) {
+      const allowlist = [...conditions.ifIpAllowlist];
+      // Keys written before allowlists have no field: the same as an empty list.
+      if (allowlist.length === 0) filter.$or = [{ ip_allowlist: { $exists: false } }, { ip_allowlist: { $eq: [] } }];
+      else filter.ip_allowlist = { $eq: allowlist };
+    }
+    if (conditions.ifCredits !== undefined) Object.assign(filter, creditTermsFilter(conditions.ifCredits));
     const doc = await this.deadline.run("update key", () =>
       this.keys.findOneAndUpdate(filter, { $set: toKeyFields(changes) }, { returnDocument: "after" }),
     );

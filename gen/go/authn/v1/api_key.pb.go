@@ -24,6 +24,110 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// RefillInterval: when a key's credits are topped up, at UTC boundaries.
+type RefillInterval int32
+
+const (
+	RefillInterval_REFILL_INTERVAL_UNSPECIFIED RefillInterval = 0
+	// At 00:00 UTC every day.
+	RefillInterval_REFILL_INTERVAL_DAILY RefillInterval = 1
+	// At 00:00 UTC on the first day of every month.
+	RefillInterval_REFILL_INTERVAL_MONTHLY RefillInterval = 2
+)
+
+// Enum value maps for RefillInterval.
+var (
+	RefillInterval_name = map[int32]string{
+		0: "REFILL_INTERVAL_UNSPECIFIED",
+		1: "REFILL_INTERVAL_DAILY",
+		2: "REFILL_INTERVAL_MONTHLY",
+	}
+	RefillInterval_value = map[string]int32{
+		"REFILL_INTERVAL_UNSPECIFIED": 0,
+		"REFILL_INTERVAL_DAILY":       1,
+		"REFILL_INTERVAL_MONTHLY":     2,
+	}
+)
+
+func (x RefillInterval) Enum() *RefillInterval {
+	p := new(RefillInterval)
+	*p = x
+	return p
+}
+
+func (x RefillInterval) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RefillInterval) Descriptor() protoreflect.EnumDescriptor {
+	return file_authn_v1_api_key_proto_enumTypes[0].Descriptor()
+}
+
+func (RefillInterval) Type() protoreflect.EnumType {
+	return &file_authn_v1_api_key_proto_enumTypes[0]
+}
+
+func (x RefillInterval) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RefillInterval.Descriptor instead.
+func (RefillInterval) EnumDescriptor() ([]byte, []int) {
+	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{0}
+}
+
+// UsageGranularity: the width of a usage bucket.
+type UsageGranularity int32
+
+const (
+	UsageGranularity_USAGE_GRANULARITY_UNSPECIFIED UsageGranularity = 0
+	// One bucket per hour (the default).
+	UsageGranularity_USAGE_GRANULARITY_HOUR UsageGranularity = 1
+	// One bucket per UTC day.
+	UsageGranularity_USAGE_GRANULARITY_DAY UsageGranularity = 2
+)
+
+// Enum value maps for UsageGranularity.
+var (
+	UsageGranularity_name = map[int32]string{
+		0: "USAGE_GRANULARITY_UNSPECIFIED",
+		1: "USAGE_GRANULARITY_HOUR",
+		2: "USAGE_GRANULARITY_DAY",
+	}
+	UsageGranularity_value = map[string]int32{
+		"USAGE_GRANULARITY_UNSPECIFIED": 0,
+		"USAGE_GRANULARITY_HOUR":        1,
+		"USAGE_GRANULARITY_DAY":         2,
+	}
+)
+
+func (x UsageGranularity) Enum() *UsageGranularity {
+	p := new(UsageGranularity)
+	*p = x
+	return p
+}
+
+func (x UsageGranularity) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (UsageGranularity) Descriptor() protoreflect.EnumDescriptor {
+	return file_authn_v1_api_key_proto_enumTypes[1].Descriptor()
+}
+
+func (UsageGranularity) Type() protoreflect.EnumType {
+	return &file_authn_v1_api_key_proto_enumTypes[1]
+}
+
+func (x UsageGranularity) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use UsageGranularity.Descriptor instead.
+func (UsageGranularity) EnumDescriptor() ([]byte, []int) {
+	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{1}
+}
+
 // ApiKey is a key's record. The secret itself is never part of it: only the
 // `hint` (prefix, first 4 and last 4 characters of the body).
 type ApiKey struct {
@@ -49,7 +153,12 @@ type ApiKey struct {
 	UpdatedAt  *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
 	RevokedAt  *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=revoked_at,json=revokedAt,proto3" json:"revoked_at,omitempty"`
 	// Per-key rate-limit override; unset: the organization's plan.
-	RateLimit     *RateLimitPlan `protobuf:"bytes,17,opt,name=rate_limit,json=rateLimit,proto3" json:"rate_limit,omitempty"`
+	RateLimit *RateLimitPlan `protobuf:"bytes,17,opt,name=rate_limit,json=rateLimit,proto3" json:"rate_limit,omitempty"`
+	// Client addresses the key may be used from: IPv4/IPv6 addresses and CIDRs,
+	// normalized (`10.0.0.0/8`, `2001:db8::/32`, `203.0.113.7`). Empty: any.
+	IpAllowlist []string `protobuf:"bytes,18,rep,name=ip_allowlist,json=ipAllowlist,proto3" json:"ip_allowlist,omitempty"`
+	// Unset: unlimited uses.
+	Credits       *Credits `protobuf:"bytes,19,opt,name=credits,proto3" json:"credits,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -203,6 +312,129 @@ func (x *ApiKey) GetRateLimit() *RateLimitPlan {
 	return nil
 }
 
+func (x *ApiKey) GetIpAllowlist() []string {
+	if x != nil {
+		return x.IpAllowlist
+	}
+	return nil
+}
+
+func (x *ApiKey) GetCredits() *Credits {
+	if x != nil {
+		return x.Credits
+	}
+	return nil
+}
+
+// Refill sets a key's remaining credits back to `amount` at every interval
+// boundary (lazily: at the first Verify after it).
+type Refill struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Interval      RefillInterval         `protobuf:"varint,1,opt,name=interval,proto3,enum=authn.v1.RefillInterval" json:"interval,omitempty"`
+	Amount        uint64                 `protobuf:"varint,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Refill) Reset() {
+	*x = Refill{}
+	mi := &file_authn_v1_api_key_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Refill) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Refill) ProtoMessage() {}
+
+func (x *Refill) ProtoReflect() protoreflect.Message {
+	mi := &file_authn_v1_api_key_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Refill.ProtoReflect.Descriptor instead.
+func (*Refill) Descriptor() ([]byte, []int) {
+	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Refill) GetInterval() RefillInterval {
+	if x != nil {
+		return x.Interval
+	}
+	return RefillInterval_REFILL_INTERVAL_UNSPECIFIED
+}
+
+func (x *Refill) GetAmount() uint64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+// Credits are a key's remaining uses: every allowed Verify spends its `cost`;
+// none left is VERIFY_CODE_USAGE_EXCEEDED.
+type Credits struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Remaining uint64                 `protobuf:"varint,1,opt,name=remaining,proto3" json:"remaining,omitempty"`
+	// Unset: the credits are never topped up.
+	Refill        *Refill `protobuf:"bytes,2,opt,name=refill,proto3" json:"refill,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Credits) Reset() {
+	*x = Credits{}
+	mi := &file_authn_v1_api_key_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Credits) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Credits) ProtoMessage() {}
+
+func (x *Credits) ProtoReflect() protoreflect.Message {
+	mi := &file_authn_v1_api_key_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Credits.ProtoReflect.Descriptor instead.
+func (*Credits) Descriptor() ([]byte, []int) {
+	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Credits) GetRemaining() uint64 {
+	if x != nil {
+		return x.Remaining
+	}
+	return 0
+}
+
+func (x *Credits) GetRefill() *Refill {
+	if x != nil {
+		return x.Refill
+	}
+	return nil
+}
+
 type CreateApiKeyRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	OrganizationId string                 `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
@@ -210,19 +442,23 @@ type CreateApiKeyRequest struct {
 	// Unspecified: live.
 	Mode Mode `protobuf:"varint,3,opt,name=mode,proto3,enum=authn.v1.Mode" json:"mode,omitempty"`
 	// Unspecified: standard.
-	Kind          KeyKind                `protobuf:"varint,4,opt,name=kind,proto3,enum=authn.v1.KeyKind" json:"kind,omitempty"`
-	Scopes        []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	WorkspaceId   string                 `protobuf:"bytes,6,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
-	Metadata      map[string]string      `protobuf:"bytes,7,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
-	RateLimit     *RateLimitPlan         `protobuf:"bytes,9,opt,name=rate_limit,json=rateLimit,proto3" json:"rate_limit,omitempty"`
+	Kind        KeyKind                `protobuf:"varint,4,opt,name=kind,proto3,enum=authn.v1.KeyKind" json:"kind,omitempty"`
+	Scopes      []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
+	WorkspaceId string                 `protobuf:"bytes,6,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
+	Metadata    map[string]string      `protobuf:"bytes,7,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	ExpiresAt   *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	RateLimit   *RateLimitPlan         `protobuf:"bytes,9,opt,name=rate_limit,json=rateLimit,proto3" json:"rate_limit,omitempty"`
+	// At most 100 addresses or CIDRs; empty: usable from any address.
+	IpAllowlist []string `protobuf:"bytes,10,rep,name=ip_allowlist,json=ipAllowlist,proto3" json:"ip_allowlist,omitempty"`
+	// Unset: unlimited uses.
+	Credits       *Credits `protobuf:"bytes,11,opt,name=credits,proto3" json:"credits,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateApiKeyRequest) Reset() {
 	*x = CreateApiKeyRequest{}
-	mi := &file_authn_v1_api_key_proto_msgTypes[1]
+	mi := &file_authn_v1_api_key_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -234,7 +470,7 @@ func (x *CreateApiKeyRequest) String() string {
 func (*CreateApiKeyRequest) ProtoMessage() {}
 
 func (x *CreateApiKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authn_v1_api_key_proto_msgTypes[1]
+	mi := &file_authn_v1_api_key_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -247,7 +483,7 @@ func (x *CreateApiKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApiKeyRequest.ProtoReflect.Descriptor instead.
 func (*CreateApiKeyRequest) Descriptor() ([]byte, []int) {
-	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{1}
+	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CreateApiKeyRequest) GetOrganizationId() string {
@@ -313,6 +549,20 @@ func (x *CreateApiKeyRequest) GetRateLimit() *RateLimitPlan {
 	return nil
 }
 
+func (x *CreateApiKeyRequest) GetIpAllowlist() []string {
+	if x != nil {
+		return x.IpAllowlist
+	}
+	return nil
+}
+
+func (x *CreateApiKeyRequest) GetCredits() *Credits {
+	if x != nil {
+		return x.Credits
+	}
+	return nil
+}
+
 type CreateApiKeyResponse struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	ApiKey *ApiKey                `protobuf:"bytes,1,opt,name=api_key,json=apiKey,proto3" json:"api_key,omitempty"`
@@ -324,7 +574,7 @@ type CreateApiKeyResponse struct {
 
 func (x *CreateApiKeyResponse) Reset() {
 	*x = CreateApiKeyResponse{}
-	mi := &file_authn_v1_api_key_proto_msgTypes[2]
+	mi := &file_authn_v1_api_key_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -336,7 +586,7 @@ func (x *CreateApiKeyResponse) String() string {
 func (*CreateApiKeyResponse) ProtoMessage() {}
 
 func (x *CreateApiKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authn_v1_api_key_proto_msgTypes[2]
+	mi := &file_authn_v1_api_key_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -349,7 +599,7 @@ func (x *CreateApiKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApiKeyResponse.ProtoReflect.Descriptor instead.
 func (*CreateApiKeyResponse) Descriptor() ([]byte, []int) {
-	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{2}
+	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CreateApiKeyResponse) GetApiKey() *ApiKey {
@@ -376,7 +626,7 @@ type GetApiKeyRequest struct {
 
 func (x *GetApiKeyRequest) Reset() {
 	*x = GetApiKeyRequest{}
-	mi := &file_authn_v1_api_key_proto_msgTypes[3]
+	mi := &file_authn_v1_api_key_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -388,7 +638,7 @@ func (x *GetApiKeyRequest) String() string {
 func (*GetApiKeyRequest) ProtoMessage() {}
 
 func (x *GetApiKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authn_v1_api_key_proto_msgTypes[3]
+	mi := &file_authn_v1_api_key_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -401,7 +651,7 @@ func (x *GetApiKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetApiKeyRequest.ProtoReflect.Descriptor instead.
 func (*GetApiKeyRequest) Descriptor() ([]byte, []int) {
-	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{3}
+	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetApiKeyRequest) GetOrganizationId() string {
@@ -427,7 +677,7 @@ type GetApiKeyResponse struct {
 
 func (x *GetApiKeyResponse) Reset() {
 	*x = GetApiKeyResponse{}
-	mi := &file_authn_v1_api_key_proto_msgTypes[4]
+	mi := &file_authn_v1_api_key_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -439,7 +689,7 @@ func (x *GetApiKeyResponse) String() string {
 func (*GetApiKeyResponse) ProtoMessage() {}
 
 func (x *GetApiKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authn_v1_api_key_proto_msgTypes[4]
+	mi := &file_authn_v1_api_key_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -452,7 +702,7 @@ func (x *GetApiKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetApiKeyResponse.ProtoReflect.Descriptor instead.
 func (*GetApiKeyResponse) Descriptor() ([]byte, []int) {
-	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{4}
+	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetApiKeyResponse) GetApiKey() *ApiKey {
@@ -478,7 +728,7 @@ type ListApiKeysRequest struct {
 
 func (x *ListApiKeysRequest) Reset() {
 	*x = ListApiKeysRequest{}
-	mi := &file_authn_v1_api_key_proto_msgTypes[5]
+	mi := &file_authn_v1_api_key_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -490,7 +740,7 @@ func (x *ListApiKeysRequest) String() string {
 func (*ListApiKeysRequest) ProtoMessage() {}
 
 func (x *ListApiKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authn_v1_api_key_proto_msgTypes[5]
+	mi := &file_authn_v1_api_key_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -503,7 +753,7 @@ func (x *ListApiKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApiKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListApiKeysRequest) Descriptor() ([]byte, []int) {
-	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{5}
+	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListApiKeysRequest) GetOrganizationId() string {
@@ -552,7 +802,7 @@ type ListApiKeysResponse struct {
 
 func (x *ListApiKeysResponse) Reset() {
 	*x = ListApiKeysResponse{}
-	mi := &file_authn_v1_api_key_proto_msgTypes[6]
+	mi := &file_authn_v1_api_key_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -564,7 +814,7 @@ func (x *ListApiKeysResponse) String() string {
 func (*ListApiKeysResponse) ProtoMessage() {}
 
 func (x *ListApiKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authn_v1_api_key_proto_msgTypes[6]
+	mi := &file_authn_v1_api_key_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -577,7 +827,7 @@ func (x *ListApiKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApiKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListApiKeysResponse) Descriptor() ([]byte, []int) {
-	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{6}
+	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListApiKeysResponse) GetApiKeys() []*ApiKey {
@@ -602,15 +852,19 @@ type UpdateApiKeyRequest struct {
 	Scopes         []string               `protobuf:"bytes,4,rep,name=scopes,proto3" json:"scopes,omitempty"`
 	Metadata       map[string]string      `protobuf:"bytes,5,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	Enabled        bool                   `protobuf:"varint,6,opt,name=enabled,proto3" json:"enabled,omitempty"`
-	// Which of name, scopes, metadata, enabled to change. Required.
-	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,7,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// Which of name, scopes, metadata, enabled, ip_allowlist, credits to change. Required.
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,7,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// Replaces the allowlist; empty: usable from any address.
+	IpAllowlist []string `protobuf:"bytes,8,rep,name=ip_allowlist,json=ipAllowlist,proto3" json:"ip_allowlist,omitempty"`
+	// Replaces the credits (remaining and refill); unset: unlimited uses.
+	Credits       *Credits `protobuf:"bytes,9,opt,name=credits,proto3" json:"credits,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UpdateApiKeyRequest) Reset() {
 	*x = UpdateApiKeyRequest{}
-	mi := &file_authn_v1_api_key_proto_msgTypes[7]
+	mi := &file_authn_v1_api_key_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -622,7 +876,7 @@ func (x *UpdateApiKeyRequest) String() string {
 func (*UpdateApiKeyRequest) ProtoMessage() {}
 
 func (x *UpdateApiKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authn_v1_api_key_proto_msgTypes[7]
+	mi := &file_authn_v1_api_key_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -635,7 +889,7 @@ func (x *UpdateApiKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateApiKeyRequest.ProtoReflect.Descriptor instead.
 func (*UpdateApiKeyRequest) Descriptor() ([]byte, []int) {
-	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{7}
+	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UpdateApiKeyRequest) GetOrganizationId() string {
@@ -687,6 +941,20 @@ func (x *UpdateApiKeyRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
 	return nil
 }
 
+func (x *UpdateApiKeyRequest) GetIpAllowlist() []string {
+	if x != nil {
+		return x.IpAllowlist
+	}
+	return nil
+}
+
+func (x *UpdateApiKeyRequest) GetCredits() *Credits {
+	if x != nil {
+		return x.Credits
+	}
+	return nil
+}
+
 type UpdateApiKeyResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ApiKey        *ApiKey                `protobuf:"bytes,1,opt,name=api_key,json=apiKey,proto3" json:"api_key,omitempty"`
@@ -696,7 +964,7 @@ type UpdateApiKeyResponse struct {
 
 func (x *UpdateApiKeyResponse) Reset() {
 	*x = UpdateApiKeyResponse{}
-	mi := &file_authn_v1_api_key_proto_msgTypes[8]
+	mi := &file_authn_v1_api_key_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -708,7 +976,7 @@ func (x *UpdateApiKeyResponse) String() string {
 func (*UpdateApiKeyResponse) ProtoMessage() {}
 
 func (x *UpdateApiKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authn_v1_api_key_proto_msgTypes[8]
+	mi := &file_authn_v1_api_key_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -721,7 +989,7 @@ func (x *UpdateApiKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateApiKeyResponse.ProtoReflect.Descriptor instead.
 func (*UpdateApiKeyResponse) Descriptor() ([]byte, []int) {
-	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{8}
+	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UpdateApiKeyResponse) GetApiKey() *ApiKey {
@@ -741,7 +1009,7 @@ type RevokeApiKeyRequest struct {
 
 func (x *RevokeApiKeyRequest) Reset() {
 	*x = RevokeApiKeyRequest{}
-	mi := &file_authn_v1_api_key_proto_msgTypes[9]
+	mi := &file_authn_v1_api_key_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -753,7 +1021,7 @@ func (x *RevokeApiKeyRequest) String() string {
 func (*RevokeApiKeyRequest) ProtoMessage() {}
 
 func (x *RevokeApiKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authn_v1_api_key_proto_msgTypes[9]
+	mi := &file_authn_v1_api_key_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -766,7 +1034,7 @@ func (x *RevokeApiKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeApiKeyRequest.ProtoReflect.Descriptor instead.
 func (*RevokeApiKeyRequest) Descriptor() ([]byte, []int) {
-	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{9}
+	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RevokeApiKeyRequest) GetOrganizationId() string {
@@ -792,7 +1060,7 @@ type RevokeApiKeyResponse struct {
 
 func (x *RevokeApiKeyResponse) Reset() {
 	*x = RevokeApiKeyResponse{}
-	mi := &file_authn_v1_api_key_proto_msgTypes[10]
+	mi := &file_authn_v1_api_key_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -804,7 +1072,7 @@ func (x *RevokeApiKeyResponse) String() string {
 func (*RevokeApiKeyResponse) ProtoMessage() {}
 
 func (x *RevokeApiKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authn_v1_api_key_proto_msgTypes[10]
+	mi := &file_authn_v1_api_key_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -817,7 +1085,7 @@ func (x *RevokeApiKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeApiKeyResponse.ProtoReflect.Descriptor instead.
 func (*RevokeApiKeyResponse) Descriptor() ([]byte, []int) {
-	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{10}
+	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RevokeApiKeyResponse) GetApiKey() *ApiKey {
@@ -839,7 +1107,7 @@ type RollApiKeyRequest struct {
 
 func (x *RollApiKeyRequest) Reset() {
 	*x = RollApiKeyRequest{}
-	mi := &file_authn_v1_api_key_proto_msgTypes[11]
+	mi := &file_authn_v1_api_key_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -851,7 +1119,7 @@ func (x *RollApiKeyRequest) String() string {
 func (*RollApiKeyRequest) ProtoMessage() {}
 
 func (x *RollApiKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authn_v1_api_key_proto_msgTypes[11]
+	mi := &file_authn_v1_api_key_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -864,7 +1132,7 @@ func (x *RollApiKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollApiKeyRequest.ProtoReflect.Descriptor instead.
 func (*RollApiKeyRequest) Descriptor() ([]byte, []int) {
-	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{11}
+	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RollApiKeyRequest) GetOrganizationId() string {
@@ -899,7 +1167,7 @@ type RollApiKeyResponse struct {
 
 func (x *RollApiKeyResponse) Reset() {
 	*x = RollApiKeyResponse{}
-	mi := &file_authn_v1_api_key_proto_msgTypes[12]
+	mi := &file_authn_v1_api_key_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -911,7 +1179,7 @@ func (x *RollApiKeyResponse) String() string {
 func (*RollApiKeyResponse) ProtoMessage() {}
 
 func (x *RollApiKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authn_v1_api_key_proto_msgTypes[12]
+	mi := &file_authn_v1_api_key_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -924,7 +1192,7 @@ func (x *RollApiKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollApiKeyResponse.ProtoReflect.Descriptor instead.
 func (*RollApiKeyResponse) Descriptor() ([]byte, []int) {
-	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{12}
+	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RollApiKeyResponse) GetApiKey() *ApiKey {
@@ -941,11 +1209,208 @@ func (x *RollApiKeyResponse) GetKey() string {
 	return ""
 }
 
+type GetApiKeyUsageRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	OrganizationId string                 `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
+	Id             string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// Inclusive, rounded down to the bucket. Unset: `end` minus 24 hours (HOUR)
+	// or 30 days (DAY).
+	Start *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=start,proto3" json:"start,omitempty"`
+	// Exclusive, rounded up to the bucket; at most 90 days after `start`.
+	// Unset: now.
+	End *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=end,proto3" json:"end,omitempty"`
+	// Unspecified: HOUR.
+	Granularity   UsageGranularity `protobuf:"varint,5,opt,name=granularity,proto3,enum=authn.v1.UsageGranularity" json:"granularity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetApiKeyUsageRequest) Reset() {
+	*x = GetApiKeyUsageRequest{}
+	mi := &file_authn_v1_api_key_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetApiKeyUsageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetApiKeyUsageRequest) ProtoMessage() {}
+
+func (x *GetApiKeyUsageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authn_v1_api_key_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetApiKeyUsageRequest.ProtoReflect.Descriptor instead.
+func (*GetApiKeyUsageRequest) Descriptor() ([]byte, []int) {
+	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *GetApiKeyUsageRequest) GetOrganizationId() string {
+	if x != nil {
+		return x.OrganizationId
+	}
+	return ""
+}
+
+func (x *GetApiKeyUsageRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *GetApiKeyUsageRequest) GetStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Start
+	}
+	return nil
+}
+
+func (x *GetApiKeyUsageRequest) GetEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.End
+	}
+	return nil
+}
+
+func (x *GetApiKeyUsageRequest) GetGranularity() UsageGranularity {
+	if x != nil {
+		return x.Granularity
+	}
+	return UsageGranularity_USAGE_GRANULARITY_UNSPECIFIED
+}
+
+// UsageBucket counts one key's verdicts in [start, start + granularity).
+type UsageBucket struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Start   *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start,proto3" json:"start,omitempty"`
+	Allowed uint64                 `protobuf:"varint,2,opt,name=allowed,proto3" json:"allowed,omitempty"`
+	Denied  uint64                 `protobuf:"varint,3,opt,name=denied,proto3" json:"denied,omitempty"`
+	// Denials by verdict code, as in VerifyCode without its prefix
+	// (`RATE_LIMITED`, `KEY_REVOKED`, `IP_NOT_ALLOWED`, ...). Sums to `denied`.
+	DeniedByCode  map[string]uint64 `protobuf:"bytes,4,rep,name=denied_by_code,json=deniedByCode,proto3" json:"denied_by_code,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UsageBucket) Reset() {
+	*x = UsageBucket{}
+	mi := &file_authn_v1_api_key_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UsageBucket) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UsageBucket) ProtoMessage() {}
+
+func (x *UsageBucket) ProtoReflect() protoreflect.Message {
+	mi := &file_authn_v1_api_key_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UsageBucket.ProtoReflect.Descriptor instead.
+func (*UsageBucket) Descriptor() ([]byte, []int) {
+	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *UsageBucket) GetStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Start
+	}
+	return nil
+}
+
+func (x *UsageBucket) GetAllowed() uint64 {
+	if x != nil {
+		return x.Allowed
+	}
+	return 0
+}
+
+func (x *UsageBucket) GetDenied() uint64 {
+	if x != nil {
+		return x.Denied
+	}
+	return 0
+}
+
+func (x *UsageBucket) GetDeniedByCode() map[string]uint64 {
+	if x != nil {
+		return x.DeniedByCode
+	}
+	return nil
+}
+
+type GetApiKeyUsageResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every bucket of the range, oldest first, empty ones included.
+	Buckets       []*UsageBucket `protobuf:"bytes,1,rep,name=buckets,proto3" json:"buckets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetApiKeyUsageResponse) Reset() {
+	*x = GetApiKeyUsageResponse{}
+	mi := &file_authn_v1_api_key_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetApiKeyUsageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetApiKeyUsageResponse) ProtoMessage() {}
+
+func (x *GetApiKeyUsageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authn_v1_api_key_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetApiKeyUsageResponse.ProtoReflect.Descriptor instead.
+func (*GetApiKeyUsageResponse) Descriptor() ([]byte, []int) {
+	return file_authn_v1_api_key_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *GetApiKeyUsageResponse) GetBuckets() []*UsageBucket {
+	if x != nil {
+		return x.Buckets
+	}
+	return nil
+}
+
 var File_authn_v1_api_key_proto protoreflect.FileDescriptor
 
 const file_authn_v1_api_key_proto_rawDesc = "" +
 	"\n" +
-	"\x16authn/v1/api_key.proto\x12\bauthn.v1\x1a\x15authn/v1/common.proto\x1a\x1bauthn/v1/organization.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfc\x05\n" +
+	"\x16authn/v1/api_key.proto\x12\bauthn.v1\x1a\x15authn/v1/common.proto\x1a\x1bauthn/v1/organization.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcc\x06\n" +
 	"\x06ApiKey\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0forganization_id\x18\x02 \x01(\tR\x0eorganizationId\x12\x12\n" +
@@ -970,10 +1435,18 @@ const file_authn_v1_api_key_proto_rawDesc = "" +
 	"\n" +
 	"revoked_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\trevokedAt\x126\n" +
 	"\n" +
-	"rate_limit\x18\x11 \x01(\v2\x17.authn.v1.RateLimitPlanR\trateLimit\x1a;\n" +
+	"rate_limit\x18\x11 \x01(\v2\x17.authn.v1.RateLimitPlanR\trateLimit\x12!\n" +
+	"\fip_allowlist\x18\x12 \x03(\tR\vipAllowlist\x12+\n" +
+	"\acredits\x18\x13 \x01(\v2\x11.authn.v1.CreditsR\acredits\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd1\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"V\n" +
+	"\x06Refill\x124\n" +
+	"\binterval\x18\x01 \x01(\x0e2\x18.authn.v1.RefillIntervalR\binterval\x12\x16\n" +
+	"\x06amount\x18\x02 \x01(\x04R\x06amount\"Q\n" +
+	"\aCredits\x12\x1c\n" +
+	"\tremaining\x18\x01 \x01(\x04R\tremaining\x12(\n" +
+	"\x06refill\x18\x02 \x01(\v2\x10.authn.v1.RefillR\x06refill\"\xa1\x04\n" +
 	"\x13CreateApiKeyRequest\x12'\n" +
 	"\x0forganization_id\x18\x01 \x01(\tR\x0eorganizationId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\"\n" +
@@ -985,7 +1458,10 @@ const file_authn_v1_api_key_proto_rawDesc = "" +
 	"\n" +
 	"expires_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x126\n" +
 	"\n" +
-	"rate_limit\x18\t \x01(\v2\x17.authn.v1.RateLimitPlanR\trateLimit\x1a;\n" +
+	"rate_limit\x18\t \x01(\v2\x17.authn.v1.RateLimitPlanR\trateLimit\x12!\n" +
+	"\fip_allowlist\x18\n" +
+	" \x03(\tR\vipAllowlist\x12+\n" +
+	"\acredits\x18\v \x01(\v2\x11.authn.v1.CreditsR\acredits\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"S\n" +
@@ -1007,7 +1483,7 @@ const file_authn_v1_api_key_proto_rawDesc = "" +
 	"\a_active\"j\n" +
 	"\x13ListApiKeysResponse\x12+\n" +
 	"\bapi_keys\x18\x01 \x03(\v2\x10.authn.v1.ApiKeyR\aapiKeys\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd7\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa7\x03\n" +
 	"\x13UpdateApiKeyRequest\x12'\n" +
 	"\x0forganization_id\x18\x01 \x01(\tR\x0eorganizationId\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x12\n" +
@@ -1016,7 +1492,9 @@ const file_authn_v1_api_key_proto_rawDesc = "" +
 	"\bmetadata\x18\x05 \x03(\v2+.authn.v1.UpdateApiKeyRequest.MetadataEntryR\bmetadata\x12\x18\n" +
 	"\aenabled\x18\x06 \x01(\bR\aenabled\x12;\n" +
 	"\vupdate_mask\x18\a \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\x1a;\n" +
+	"updateMask\x12!\n" +
+	"\fip_allowlist\x18\b \x03(\tR\vipAllowlist\x12+\n" +
+	"\acredits\x18\t \x01(\v2\x11.authn.v1.CreditsR\acredits\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"A\n" +
@@ -1033,7 +1511,31 @@ const file_authn_v1_api_key_proto_rawDesc = "" +
 	"\fgrace_period\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\vgracePeriod\"Q\n" +
 	"\x12RollApiKeyResponse\x12)\n" +
 	"\aapi_key\x18\x01 \x01(\v2\x10.authn.v1.ApiKeyR\x06apiKey\x12\x10\n" +
-	"\x03key\x18\x02 \x01(\tR\x03key2\xd7\x03\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\"\xee\x01\n" +
+	"\x15GetApiKeyUsageRequest\x12'\n" +
+	"\x0forganization_id\x18\x01 \x01(\tR\x0eorganizationId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x120\n" +
+	"\x05start\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05start\x12,\n" +
+	"\x03end\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x03end\x12<\n" +
+	"\vgranularity\x18\x05 \x01(\x0e2\x1a.authn.v1.UsageGranularityR\vgranularity\"\x81\x02\n" +
+	"\vUsageBucket\x120\n" +
+	"\x05start\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x05start\x12\x18\n" +
+	"\aallowed\x18\x02 \x01(\x04R\aallowed\x12\x16\n" +
+	"\x06denied\x18\x03 \x01(\x04R\x06denied\x12M\n" +
+	"\x0edenied_by_code\x18\x04 \x03(\v2'.authn.v1.UsageBucket.DeniedByCodeEntryR\fdeniedByCode\x1a?\n" +
+	"\x11DeniedByCodeEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"I\n" +
+	"\x16GetApiKeyUsageResponse\x12/\n" +
+	"\abuckets\x18\x01 \x03(\v2\x15.authn.v1.UsageBucketR\abuckets*i\n" +
+	"\x0eRefillInterval\x12\x1f\n" +
+	"\x1bREFILL_INTERVAL_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15REFILL_INTERVAL_DAILY\x10\x01\x12\x1b\n" +
+	"\x17REFILL_INTERVAL_MONTHLY\x10\x02*l\n" +
+	"\x10UsageGranularity\x12!\n" +
+	"\x1dUSAGE_GRANULARITY_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16USAGE_GRANULARITY_HOUR\x10\x01\x12\x19\n" +
+	"\x15USAGE_GRANULARITY_DAY\x10\x022\xac\x04\n" +
 	"\rApiKeyService\x12M\n" +
 	"\fCreateApiKey\x12\x1d.authn.v1.CreateApiKeyRequest\x1a\x1e.authn.v1.CreateApiKeyResponse\x12D\n" +
 	"\tGetApiKey\x12\x1a.authn.v1.GetApiKeyRequest\x1a\x1b.authn.v1.GetApiKeyResponse\x12J\n" +
@@ -1041,7 +1543,8 @@ const file_authn_v1_api_key_proto_rawDesc = "" +
 	"\fUpdateApiKey\x12\x1d.authn.v1.UpdateApiKeyRequest\x1a\x1e.authn.v1.UpdateApiKeyResponse\x12M\n" +
 	"\fRevokeApiKey\x12\x1d.authn.v1.RevokeApiKeyRequest\x1a\x1e.authn.v1.RevokeApiKeyResponse\x12G\n" +
 	"\n" +
-	"RollApiKey\x12\x1b.authn.v1.RollApiKeyRequest\x1a\x1c.authn.v1.RollApiKeyResponseB!Z\x1fkeyward/gen/go/authn/v1;authnv1b\x06proto3"
+	"RollApiKey\x12\x1b.authn.v1.RollApiKeyRequest\x1a\x1c.authn.v1.RollApiKeyResponse\x12S\n" +
+	"\x0eGetApiKeyUsage\x12\x1f.authn.v1.GetApiKeyUsageRequest\x1a .authn.v1.GetApiKeyUsageResponseB!Z\x1fkeyward/gen/go/authn/v1;authnv1b\x06proto3"
 
 var (
 	file_authn_v1_api_key_proto_rawDescOnce sync.Once
@@ -1055,73 +1558,95 @@ func file_authn_v1_api_key_proto_rawDescGZIP() []byte {
 	return file_authn_v1_api_key_proto_rawDescData
 }
 
-var file_authn_v1_api_key_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_authn_v1_api_key_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_authn_v1_api_key_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_authn_v1_api_key_proto_goTypes = []any{
-	(*ApiKey)(nil),                // 0: authn.v1.ApiKey
-	(*CreateApiKeyRequest)(nil),   // 1: authn.v1.CreateApiKeyRequest
-	(*CreateApiKeyResponse)(nil),  // 2: authn.v1.CreateApiKeyResponse
-	(*GetApiKeyRequest)(nil),      // 3: authn.v1.GetApiKeyRequest
-	(*GetApiKeyResponse)(nil),     // 4: authn.v1.GetApiKeyResponse
-	(*ListApiKeysRequest)(nil),    // 5: authn.v1.ListApiKeysRequest
-	(*ListApiKeysResponse)(nil),   // 6: authn.v1.ListApiKeysResponse
-	(*UpdateApiKeyRequest)(nil),   // 7: authn.v1.UpdateApiKeyRequest
-	(*UpdateApiKeyResponse)(nil),  // 8: authn.v1.UpdateApiKeyResponse
-	(*RevokeApiKeyRequest)(nil),   // 9: authn.v1.RevokeApiKeyRequest
-	(*RevokeApiKeyResponse)(nil),  // 10: authn.v1.RevokeApiKeyResponse
-	(*RollApiKeyRequest)(nil),     // 11: authn.v1.RollApiKeyRequest
-	(*RollApiKeyResponse)(nil),    // 12: authn.v1.RollApiKeyResponse
-	nil,                           // 13: authn.v1.ApiKey.MetadataEntry
-	nil,                           // 14: authn.v1.CreateApiKeyRequest.MetadataEntry
-	nil,                           // 15: authn.v1.UpdateApiKeyRequest.MetadataEntry
-	(Mode)(0),                     // 16: authn.v1.Mode
-	(KeyKind)(0),                  // 17: authn.v1.KeyKind
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
-	(*RateLimitPlan)(nil),         // 19: authn.v1.RateLimitPlan
-	(*fieldmaskpb.FieldMask)(nil), // 20: google.protobuf.FieldMask
-	(*durationpb.Duration)(nil),   // 21: google.protobuf.Duration
+	(RefillInterval)(0),            // 0: authn.v1.RefillInterval
+	(UsageGranularity)(0),          // 1: authn.v1.UsageGranularity
+	(*ApiKey)(nil),                 // 2: authn.v1.ApiKey
+	(*Refill)(nil),                 // 3: authn.v1.Refill
+	(*Credits)(nil),                // 4: authn.v1.Credits
+	(*CreateApiKeyRequest)(nil),    // 5: authn.v1.CreateApiKeyRequest
+	(*CreateApiKeyResponse)(nil),   // 6: authn.v1.CreateApiKeyResponse
+	(*GetApiKeyRequest)(nil),       // 7: authn.v1.GetApiKeyRequest
+	(*GetApiKeyResponse)(nil),      // 8: authn.v1.GetApiKeyResponse
+	(*ListApiKeysRequest)(nil),     // 9: authn.v1.ListApiKeysRequest
+	(*ListApiKeysResponse)(nil),    // 10: authn.v1.ListApiKeysResponse
+	(*UpdateApiKeyRequest)(nil),    // 11: authn.v1.UpdateApiKeyRequest
+	(*UpdateApiKeyResponse)(nil),   // 12: authn.v1.UpdateApiKeyResponse
+	(*RevokeApiKeyRequest)(nil),    // 13: authn.v1.RevokeApiKeyRequest
+	(*RevokeApiKeyResponse)(nil),   // 14: authn.v1.RevokeApiKeyResponse
+	(*RollApiKeyRequest)(nil),      // 15: authn.v1.RollApiKeyRequest
+	(*RollApiKeyResponse)(nil),     // 16: authn.v1.RollApiKeyResponse
+	(*GetApiKeyUsageRequest)(nil),  // 17: authn.v1.GetApiKeyUsageRequest
+	(*UsageBucket)(nil),            // 18: authn.v1.UsageBucket
+	(*GetApiKeyUsageResponse)(nil), // 19: authn.v1.GetApiKeyUsageResponse
+	nil,                            // 20: authn.v1.ApiKey.MetadataEntry
+	nil,                            // 21: authn.v1.CreateApiKeyRequest.MetadataEntry
+	nil,                            // 22: authn.v1.UpdateApiKeyRequest.MetadataEntry
+	nil,                            // 23: authn.v1.UsageBucket.DeniedByCodeEntry
+	(Mode)(0),                      // 24: authn.v1.Mode
+	(KeyKind)(0),                   // 25: authn.v1.KeyKind
+	(*timestamppb.Timestamp)(nil),  // 26: google.protobuf.Timestamp
+	(*RateLimitPlan)(nil),          // 27: authn.v1.RateLimitPlan
+	(*fieldmaskpb.FieldMask)(nil),  // 28: google.protobuf.FieldMask
+	(*durationpb.Duration)(nil),    // 29: google.protobuf.Duration
 }
 var file_authn_v1_api_key_proto_depIdxs = []int32{
-	16, // 0: authn.v1.ApiKey.mode:type_name -> authn.v1.Mode
-	17, // 1: authn.v1.ApiKey.kind:type_name -> authn.v1.KeyKind
-	13, // 2: authn.v1.ApiKey.metadata:type_name -> authn.v1.ApiKey.MetadataEntry
-	18, // 3: authn.v1.ApiKey.expires_at:type_name -> google.protobuf.Timestamp
-	18, // 4: authn.v1.ApiKey.last_used_at:type_name -> google.protobuf.Timestamp
-	18, // 5: authn.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
-	18, // 6: authn.v1.ApiKey.updated_at:type_name -> google.protobuf.Timestamp
-	18, // 7: authn.v1.ApiKey.revoked_at:type_name -> google.protobuf.Timestamp
-	19, // 8: authn.v1.ApiKey.rate_limit:type_name -> authn.v1.RateLimitPlan
-	16, // 9: authn.v1.CreateApiKeyRequest.mode:type_name -> authn.v1.Mode
-	17, // 10: authn.v1.CreateApiKeyRequest.kind:type_name -> authn.v1.KeyKind
-	14, // 11: authn.v1.CreateApiKeyRequest.metadata:type_name -> authn.v1.CreateApiKeyRequest.MetadataEntry
-	18, // 12: authn.v1.CreateApiKeyRequest.expires_at:type_name -> google.protobuf.Timestamp
-	19, // 13: authn.v1.CreateApiKeyRequest.rate_limit:type_name -> authn.v1.RateLimitPlan
-	0,  // 14: authn.v1.CreateApiKeyResponse.api_key:type_name -> authn.v1.ApiKey
-	0,  // 15: authn.v1.GetApiKeyResponse.api_key:type_name -> authn.v1.ApiKey
-	16, // 16: authn.v1.ListApiKeysRequest.mode:type_name -> authn.v1.Mode
-	0,  // 17: authn.v1.ListApiKeysResponse.api_keys:type_name -> authn.v1.ApiKey
-	15, // 18: authn.v1.UpdateApiKeyRequest.metadata:type_name -> authn.v1.UpdateApiKeyRequest.MetadataEntry
-	20, // 19: authn.v1.UpdateApiKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
-	0,  // 20: authn.v1.UpdateApiKeyResponse.api_key:type_name -> authn.v1.ApiKey
-	0,  // 21: authn.v1.RevokeApiKeyResponse.api_key:type_name -> authn.v1.ApiKey
-	21, // 22: authn.v1.RollApiKeyRequest.grace_period:type_name -> google.protobuf.Duration
-	0,  // 23: authn.v1.RollApiKeyResponse.api_key:type_name -> authn.v1.ApiKey
-	1,  // 24: authn.v1.ApiKeyService.CreateApiKey:input_type -> authn.v1.CreateApiKeyRequest
-	3,  // 25: authn.v1.ApiKeyService.GetApiKey:input_type -> authn.v1.GetApiKeyRequest
-	5,  // 26: authn.v1.ApiKeyService.ListApiKeys:input_type -> authn.v1.ListApiKeysRequest
-	7,  // 27: authn.v1.ApiKeyService.UpdateApiKey:input_type -> authn.v1.UpdateApiKeyRequest
-	9,  // 28: authn.v1.ApiKeyService.RevokeApiKey:input_type -> authn.v1.RevokeApiKeyRequest
-	11, // 29: authn.v1.ApiKeyService.RollApiKey:input_type -> authn.v1.RollApiKeyRequest
-	2,  // 30: authn.v1.ApiKeyService.CreateApiKey:output_type -> authn.v1.CreateApiKeyResponse
-	4,  // 31: authn.v1.ApiKeyService.GetApiKey:output_type -> authn.v1.GetApiKeyResponse
-	6,  // 32: authn.v1.ApiKeyService.ListApiKeys:output_type -> authn.v1.ListApiKeysResponse
-	8,  // 33: authn.v1.ApiKeyService.UpdateApiKey:output_type -> authn.v1.UpdateApiKeyResponse
-	10, // 34: authn.v1.ApiKeyService.RevokeApiKey:output_type -> authn.v1.RevokeApiKeyResponse
-	12, // 35: authn.v1.ApiKeyService.RollApiKey:output_type -> authn.v1.RollApiKeyResponse
-	30, // [30:36] is the sub-list for method output_type
-	24, // [24:30] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	24, // 0: authn.v1.ApiKey.mode:type_name -> authn.v1.Mode
+	25, // 1: authn.v1.ApiKey.kind:type_name -> authn.v1.KeyKind
+	20, // 2: authn.v1.ApiKey.metadata:type_name -> authn.v1.ApiKey.MetadataEntry
+	26, // 3: authn.v1.ApiKey.expires_at:type_name -> google.protobuf.Timestamp
+	26, // 4: authn.v1.ApiKey.last_used_at:type_name -> google.protobuf.Timestamp
+	26, // 5: authn.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
+	26, // 6: authn.v1.ApiKey.updated_at:type_name -> google.protobuf.Timestamp
+	26, // 7: authn.v1.ApiKey.revoked_at:type_name -> google.protobuf.Timestamp
+	27, // 8: authn.v1.ApiKey.rate_limit:type_name -> authn.v1.RateLimitPlan
+	4,  // 9: authn.v1.ApiKey.credits:type_name -> authn.v1.Credits
+	0,  // 10: authn.v1.Refill.interval:type_name -> authn.v1.RefillInterval
+	3,  // 11: authn.v1.Credits.refill:type_name -> authn.v1.Refill
+	24, // 12: authn.v1.CreateApiKeyRequest.mode:type_name -> authn.v1.Mode
+	25, // 13: authn.v1.CreateApiKeyRequest.kind:type_name -> authn.v1.KeyKind
+	21, // 14: authn.v1.CreateApiKeyRequest.metadata:type_name -> authn.v1.CreateApiKeyRequest.MetadataEntry
+	26, // 15: authn.v1.CreateApiKeyRequest.expires_at:type_name -> google.protobuf.Timestamp
+	27, // 16: authn.v1.CreateApiKeyRequest.rate_limit:type_name -> authn.v1.RateLimitPlan
+	4,  // 17: authn.v1.CreateApiKeyRequest.credits:type_name -> authn.v1.Credits
+	2,  // 18: authn.v1.CreateApiKeyResponse.api_key:type_name -> authn.v1.ApiKey
+	2,  // 19: authn.v1.GetApiKeyResponse.api_key:type_name -> authn.v1.ApiKey
+	24, // 20: authn.v1.ListApiKeysRequest.mode:type_name -> authn.v1.Mode
+	2,  // 21: authn.v1.ListApiKeysResponse.api_keys:type_name -> authn.v1.ApiKey
+	22, // 22: authn.v1.UpdateApiKeyRequest.metadata:type_name -> authn.v1.UpdateApiKeyRequest.MetadataEntry
+	28, // 23: authn.v1.UpdateApiKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	4,  // 24: authn.v1.UpdateApiKeyRequest.credits:type_name -> authn.v1.Credits
+	2,  // 25: authn.v1.UpdateApiKeyResponse.api_key:type_name -> authn.v1.ApiKey
+	2,  // 26: authn.v1.RevokeApiKeyResponse.api_key:type_name -> authn.v1.ApiKey
+	29, // 27: authn.v1.RollApiKeyRequest.grace_period:type_name -> google.protobuf.Duration
+	2,  // 28: authn.v1.RollApiKeyResponse.api_key:type_name -> authn.v1.ApiKey
+	26, // 29: authn.v1.GetApiKeyUsageRequest.start:type_name -> google.protobuf.Timestamp
+	26, // 30: authn.v1.GetApiKeyUsageRequest.end:type_name -> google.protobuf.Timestamp
+	1,  // 31: authn.v1.GetApiKeyUsageRequest.granularity:type_name -> authn.v1.UsageGranularity
+	26, // 32: authn.v1.UsageBucket.start:type_name -> google.protobuf.Timestamp
+	23, // 33: authn.v1.UsageBucket.denied_by_code:type_name -> authn.v1.UsageBucket.DeniedByCodeEntry
+	18, // 34: authn.v1.GetApiKeyUsageResponse.buckets:type_name -> authn.v1.UsageBucket
+	5,  // 35: authn.v1.ApiKeyService.CreateApiKey:input_type -> authn.v1.CreateApiKeyRequest
+	7,  // 36: authn.v1.ApiKeyService.GetApiKey:input_type -> authn.v1.GetApiKeyRequest
+	9,  // 37: authn.v1.ApiKeyService.ListApiKeys:input_type -> authn.v1.ListApiKeysRequest
+	11, // 38: authn.v1.ApiKeyService.UpdateApiKey:input_type -> authn.v1.UpdateApiKeyRequest
+	13, // 39: authn.v1.ApiKeyService.RevokeApiKey:input_type -> authn.v1.RevokeApiKeyRequest
+	15, // 40: authn.v1.ApiKeyService.RollApiKey:input_type -> authn.v1.RollApiKeyRequest
+	17, // 41: authn.v1.ApiKeyService.GetApiKeyUsage:input_type -> authn.v1.GetApiKeyUsageRequest
+	6,  // 42: authn.v1.ApiKeyService.CreateApiKey:output_type -> authn.v1.CreateApiKeyResponse
+	8,  // 43: authn.v1.ApiKeyService.GetApiKey:output_type -> authn.v1.GetApiKeyResponse
+	10, // 44: authn.v1.ApiKeyService.ListApiKeys:output_type -> authn.v1.ListApiKeysResponse
+	12, // 45: authn.v1.ApiKeyService.UpdateApiKey:output_type -> authn.v1.UpdateApiKeyResponse
+	14, // 46: authn.v1.ApiKeyService.RevokeApiKey:output_type -> authn.v1.RevokeApiKeyResponse
+	16, // 47: authn.v1.ApiKeyService.RollApiKey:output_type -> authn.v1.RollApiKeyResponse
+	19, // 48: authn.v1.ApiKeyService.GetApiKeyUsage:output_type -> authn.v1.GetApiKeyUsageResponse
+	42, // [42:49] is the sub-list for method output_type
+	35, // [35:42] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_authn_v1_api_key_proto_init() }
@@ -1131,19 +1656,20 @@ func file_authn_v1_api_key_proto_init() {
 	}
 	file_authn_v1_common_proto_init()
 	file_authn_v1_organization_proto_init()
-	file_authn_v1_api_key_proto_msgTypes[5].OneofWrappers = []any{}
+	file_authn_v1_api_key_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_authn_v1_api_key_proto_rawDesc), len(file_authn_v1_api_key_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   16,
+			NumEnums:      2,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_authn_v1_api_key_proto_goTypes,
 		DependencyIndexes: file_authn_v1_api_key_proto_depIdxs,
+		EnumInfos:         file_authn_v1_api_key_proto_enumTypes,
 		MessageInfos:      file_authn_v1_api_key_proto_msgTypes,
 	}.Build()
 	File_authn_v1_api_key_proto = out.File

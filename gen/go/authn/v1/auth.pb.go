@@ -40,6 +40,10 @@ const (
 	VerifyCode_VERIFY_CODE_WORKSPACE_FORBIDDEN    VerifyCode = 12
 	VerifyCode_VERIFY_CODE_AMBIGUOUS_CREDENTIALS  VerifyCode = 13
 	VerifyCode_VERIFY_CODE_RATE_LIMITED           VerifyCode = 14
+	// The key has an IP allowlist and the client address is missing or outside it (403).
+	VerifyCode_VERIFY_CODE_IP_NOT_ALLOWED VerifyCode = 15
+	// The key has no credits left for this request's cost (429).
+	VerifyCode_VERIFY_CODE_USAGE_EXCEEDED VerifyCode = 16
 )
 
 // Enum value maps for VerifyCode.
@@ -60,6 +64,8 @@ var (
 		12: "VERIFY_CODE_WORKSPACE_FORBIDDEN",
 		13: "VERIFY_CODE_AMBIGUOUS_CREDENTIALS",
 		14: "VERIFY_CODE_RATE_LIMITED",
+		15: "VERIFY_CODE_IP_NOT_ALLOWED",
+		16: "VERIFY_CODE_USAGE_EXCEEDED",
 	}
 	VerifyCode_value = map[string]int32{
 		"VERIFY_CODE_UNSPECIFIED":            0,
@@ -77,6 +83,8 @@ var (
 		"VERIFY_CODE_WORKSPACE_FORBIDDEN":    12,
 		"VERIFY_CODE_AMBIGUOUS_CREDENTIALS":  13,
 		"VERIFY_CODE_RATE_LIMITED":           14,
+		"VERIFY_CODE_IP_NOT_ALLOWED":         15,
+		"VERIFY_CODE_USAGE_EXCEEDED":         16,
 	}
 )
 
@@ -167,8 +175,10 @@ type VerifyRequest struct {
 	Path          string `protobuf:"bytes,4,opt,name=path,proto3" json:"path,omitempty"`
 	// The workspace the request acts on (or the x-workspace-id header).
 	WorkspaceId string `protobuf:"bytes,5,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
-	ClientIp    string `protobuf:"bytes,6,opt,name=client_ip,json=clientIp,proto3" json:"client_ip,omitempty"`
-	// Rate-limit units this request costs; 0 means 1.
+	// The public client's address (IPv4 or IPv6), checked against the key's
+	// IP allowlist. Empty: unknown (a key with an allowlist is then denied).
+	ClientIp string `protobuf:"bytes,6,opt,name=client_ip,json=clientIp,proto3" json:"client_ip,omitempty"`
+	// Rate-limit units, and credits, this request costs; 0 means 1.
 	Cost          uint32 `protobuf:"varint,7,opt,name=cost,proto3" json:"cost,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -399,10 +409,16 @@ type VerifyResponse struct {
 	Principal      Principal              `protobuf:"varint,10,opt,name=principal,proto3,enum=authn.v1.Principal" json:"principal,omitempty"`
 	UserId         string                 `protobuf:"bytes,11,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	// Set once the caller is known.
-	RateLimit     *RateLimit   `protobuf:"bytes,12,opt,name=rate_limit,json=rateLimit,proto3" json:"rate_limit,omitempty"`
-	Http          *HttpVerdict `protobuf:"bytes,13,opt,name=http,proto3" json:"http,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RateLimit *RateLimit   `protobuf:"bytes,12,opt,name=rate_limit,json=rateLimit,proto3" json:"rate_limit,omitempty"`
+	Http      *HttpVerdict `protobuf:"bytes,13,opt,name=http,proto3" json:"http,omitempty"`
+	// The key's metadata, on success.
+	Metadata map[string]string `protobuf:"bytes,14,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The key's credits left after this request (on USAGE_EXCEEDED: what is
+	// left, less than the cost). Unset for keys without credits (unlimited)
+	// and for user access tokens.
+	CreditsRemaining *uint64 `protobuf:"varint,15,opt,name=credits_remaining,json=creditsRemaining,proto3,oneof" json:"credits_remaining,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *VerifyResponse) Reset() {
@@ -526,6 +542,20 @@ func (x *VerifyResponse) GetHttp() *HttpVerdict {
 	return nil
 }
 
+func (x *VerifyResponse) GetMetadata() map[string]string {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+func (x *VerifyResponse) GetCreditsRemaining() uint64 {
+	if x != nil && x.CreditsRemaining != nil {
+		return *x.CreditsRemaining
+	}
+	return 0
+}
+
 var File_authn_v1_auth_proto protoreflect.FileDescriptor
 
 const file_authn_v1_auth_proto_rawDesc = "" +
@@ -547,7 +577,7 @@ const file_authn_v1_auth_proto_rawDesc = "" +
 	"\vHttpVerdict\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\rR\x06status\x12*\n" +
 	"\aheaders\x18\x02 \x03(\v2\x10.authn.v1.HeaderR\aheaders\x12\x12\n" +
-	"\x04body\x18\x03 \x01(\tR\x04body\"\xe1\x03\n" +
+	"\x04body\x18\x03 \x01(\tR\x04body\"\xaa\x05\n" +
 	"\x0eVerifyResponse\x12\x18\n" +
 	"\aallowed\x18\x01 \x01(\bR\aallowed\x12(\n" +
 	"\x04code\x18\x02 \x01(\x0e2\x14.authn.v1.VerifyCodeR\x04code\x12'\n" +
@@ -563,7 +593,13 @@ const file_authn_v1_auth_proto_rawDesc = "" +
 	"\auser_id\x18\v \x01(\tR\x06userId\x122\n" +
 	"\n" +
 	"rate_limit\x18\f \x01(\v2\x13.authn.v1.RateLimitR\trateLimit\x12)\n" +
-	"\x04http\x18\r \x01(\v2\x15.authn.v1.HttpVerdictR\x04http*\x83\x04\n" +
+	"\x04http\x18\r \x01(\v2\x15.authn.v1.HttpVerdictR\x04http\x12B\n" +
+	"\bmetadata\x18\x0e \x03(\v2&.authn.v1.VerifyResponse.MetadataEntryR\bmetadata\x120\n" +
+	"\x11credits_remaining\x18\x0f \x01(\x04H\x00R\x10creditsRemaining\x88\x01\x01\x1a;\n" +
+	"\rMetadataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x14\n" +
+	"\x12_credits_remaining*\xc3\x04\n" +
 	"\n" +
 	"VerifyCode\x12\x1b\n" +
 	"\x17VERIFY_CODE_UNSPECIFIED\x10\x00\x12\x12\n" +
@@ -581,7 +617,9 @@ const file_authn_v1_auth_proto_rawDesc = "" +
 	"\x1eVERIFY_CODE_WORKSPACE_REQUIRED\x10\v\x12#\n" +
 	"\x1fVERIFY_CODE_WORKSPACE_FORBIDDEN\x10\f\x12%\n" +
 	"!VERIFY_CODE_AMBIGUOUS_CREDENTIALS\x10\r\x12\x1c\n" +
-	"\x18VERIFY_CODE_RATE_LIMITED\x10\x0e*Q\n" +
+	"\x18VERIFY_CODE_RATE_LIMITED\x10\x0e\x12\x1e\n" +
+	"\x1aVERIFY_CODE_IP_NOT_ALLOWED\x10\x0f\x12\x1e\n" +
+	"\x1aVERIFY_CODE_USAGE_EXCEEDED\x10\x10*Q\n" +
 	"\tPrincipal\x12\x19\n" +
 	"\x15PRINCIPAL_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11PRINCIPAL_API_KEY\x10\x01\x12\x12\n" +
@@ -602,7 +640,7 @@ func file_authn_v1_auth_proto_rawDescGZIP() []byte {
 }
 
 var file_authn_v1_auth_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_authn_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_authn_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_authn_v1_auth_proto_goTypes = []any{
 	(VerifyCode)(0),        // 0: authn.v1.VerifyCode
 	(Principal)(0),         // 1: authn.v1.Principal
@@ -610,26 +648,28 @@ var file_authn_v1_auth_proto_goTypes = []any{
 	(*RateLimit)(nil),      // 3: authn.v1.RateLimit
 	(*HttpVerdict)(nil),    // 4: authn.v1.HttpVerdict
 	(*VerifyResponse)(nil), // 5: authn.v1.VerifyResponse
-	(*Header)(nil),         // 6: authn.v1.Header
-	(Mode)(0),              // 7: authn.v1.Mode
-	(KeyKind)(0),           // 8: authn.v1.KeyKind
+	nil,                    // 6: authn.v1.VerifyResponse.MetadataEntry
+	(*Header)(nil),         // 7: authn.v1.Header
+	(Mode)(0),              // 8: authn.v1.Mode
+	(KeyKind)(0),           // 9: authn.v1.KeyKind
 }
 var file_authn_v1_auth_proto_depIdxs = []int32{
-	6, // 0: authn.v1.VerifyRequest.headers:type_name -> authn.v1.Header
-	6, // 1: authn.v1.HttpVerdict.headers:type_name -> authn.v1.Header
-	0, // 2: authn.v1.VerifyResponse.code:type_name -> authn.v1.VerifyCode
-	7, // 3: authn.v1.VerifyResponse.mode:type_name -> authn.v1.Mode
-	8, // 4: authn.v1.VerifyResponse.kind:type_name -> authn.v1.KeyKind
-	1, // 5: authn.v1.VerifyResponse.principal:type_name -> authn.v1.Principal
-	3, // 6: authn.v1.VerifyResponse.rate_limit:type_name -> authn.v1.RateLimit
-	4, // 7: authn.v1.VerifyResponse.http:type_name -> authn.v1.HttpVerdict
-	2, // 8: authn.v1.AuthService.Verify:input_type -> authn.v1.VerifyRequest
-	5, // 9: authn.v1.AuthService.Verify:output_type -> authn.v1.VerifyResponse
-	9, // [9:10] is the sub-list for method output_type
-	8, // [8:9] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	7,  // 0: authn.v1.VerifyRequest.headers:type_name -> authn.v1.Header
+	7,  // 1: authn.v1.HttpVerdict.headers:type_name -> authn.v1.Header
+	0,  // 2: authn.v1.VerifyResponse.code:type_name -> authn.v1.VerifyCode
+	8,  // 3: authn.v1.VerifyResponse.mode:type_name -> authn.v1.Mode
+	9,  // 4: authn.v1.VerifyResponse.kind:type_name -> authn.v1.KeyKind
+	1,  // 5: authn.v1.VerifyResponse.principal:type_name -> authn.v1.Principal
+	3,  // 6: authn.v1.VerifyResponse.rate_limit:type_name -> authn.v1.RateLimit
+	4,  // 7: authn.v1.VerifyResponse.http:type_name -> authn.v1.HttpVerdict
+	6,  // 8: authn.v1.VerifyResponse.metadata:type_name -> authn.v1.VerifyResponse.MetadataEntry
+	2,  // 9: authn.v1.AuthService.Verify:input_type -> authn.v1.VerifyRequest
+	5,  // 10: authn.v1.AuthService.Verify:output_type -> authn.v1.VerifyResponse
+	10, // [10:11] is the sub-list for method output_type
+	9,  // [9:10] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_authn_v1_auth_proto_init() }
@@ -638,13 +678,14 @@ func file_authn_v1_auth_proto_init() {
 		return
 	}
 	file_authn_v1_common_proto_init()
+	file_authn_v1_auth_proto_msgTypes[3].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_authn_v1_auth_proto_rawDesc), len(file_authn_v1_auth_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

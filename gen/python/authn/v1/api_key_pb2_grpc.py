@@ -66,6 +66,11 @@ class ApiKeyServiceStub:
                 request_serializer=authn_dot_v1_dot_api__key__pb2.RollApiKeyRequest.SerializeToString,
                 response_deserializer=authn_dot_v1_dot_api__key__pb2.RollApiKeyResponse.FromString,
                 _registered_method=True)
+        self.GetApiKeyUsage = channel.unary_unary(
+                '/authn.v1.ApiKeyService/GetApiKeyUsage',
+                request_serializer=authn_dot_v1_dot_api__key__pb2.GetApiKeyUsageRequest.SerializeToString,
+                response_deserializer=authn_dot_v1_dot_api__key__pb2.GetApiKeyUsageResponse.FromString,
+                _registered_method=True)
 
 
 class ApiKeyServiceServicer:
@@ -114,6 +119,13 @@ class ApiKeyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetApiKeyUsage(self, request, context):
+        """GetApiKeyUsage answers a key's verdicts counted per hour or per UTC day.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ApiKeyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -146,6 +158,11 @@ def add_ApiKeyServiceServicer_to_server(servicer, server):
                     servicer.RollApiKey,
                     request_deserializer=authn_dot_v1_dot_api__key__pb2.RollApiKeyRequest.FromString,
                     response_serializer=authn_dot_v1_dot_api__key__pb2.RollApiKeyResponse.SerializeToString,
+            ),
+            'GetApiKeyUsage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetApiKeyUsage,
+                    request_deserializer=authn_dot_v1_dot_api__key__pb2.GetApiKeyUsageRequest.FromString,
+                    response_serializer=authn_dot_v1_dot_api__key__pb2.GetApiKeyUsageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -312,6 +329,33 @@ class ApiKeyService:
             '/authn.v1.ApiKeyService/RollApiKey',
             authn_dot_v1_dot_api__key__pb2.RollApiKeyRequest.SerializeToString,
             authn_dot_v1_dot_api__key__pb2.RollApiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetApiKeyUsage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/authn.v1.ApiKeyService/GetApiKeyUsage',
+            authn_dot_v1_dot_api__key__pb2.GetApiKeyUsageRequest.SerializeToString,
+            authn_dot_v1_dot_api__key__pb2.GetApiKeyUsageResponse.FromString,
             options,
             channel_credentials,
             insecure,

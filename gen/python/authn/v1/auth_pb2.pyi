@@ -25,6 +25,8 @@ class VerifyCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     VERIFY_CODE_WORKSPACE_FORBIDDEN: _ClassVar[VerifyCode]
     VERIFY_CODE_AMBIGUOUS_CREDENTIALS: _ClassVar[VerifyCode]
     VERIFY_CODE_RATE_LIMITED: _ClassVar[VerifyCode]
+    VERIFY_CODE_IP_NOT_ALLOWED: _ClassVar[VerifyCode]
+    VERIFY_CODE_USAGE_EXCEEDED: _ClassVar[VerifyCode]
 
 class Principal(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -46,6 +48,8 @@ VERIFY_CODE_WORKSPACE_REQUIRED: VerifyCode
 VERIFY_CODE_WORKSPACE_FORBIDDEN: VerifyCode
 VERIFY_CODE_AMBIGUOUS_CREDENTIALS: VerifyCode
 VERIFY_CODE_RATE_LIMITED: VerifyCode
+VERIFY_CODE_IP_NOT_ALLOWED: VerifyCode
+VERIFY_CODE_USAGE_EXCEEDED: VerifyCode
 PRINCIPAL_UNSPECIFIED: Principal
 PRINCIPAL_API_KEY: Principal
 PRINCIPAL_USER: Principal
@@ -91,7 +95,14 @@ class HttpVerdict(_message.Message):
     def __init__(self, status: _Optional[int] = ..., headers: _Optional[_Iterable[_Union[_common_pb2.Header, _Mapping]]] = ..., body: _Optional[str] = ...) -> None: ...
 
 class VerifyResponse(_message.Message):
-    __slots__ = ("allowed", "code", "organization_id", "key_id", "mode", "kind", "scopes", "unscoped", "workspace_id", "principal", "user_id", "rate_limit", "http")
+    __slots__ = ("allowed", "code", "organization_id", "key_id", "mode", "kind", "scopes", "unscoped", "workspace_id", "principal", "user_id", "rate_limit", "http", "metadata", "credits_remaining")
+    class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     ALLOWED_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
     ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -105,6 +116,8 @@ class VerifyResponse(_message.Message):
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     RATE_LIMIT_FIELD_NUMBER: _ClassVar[int]
     HTTP_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    CREDITS_REMAINING_FIELD_NUMBER: _ClassVar[int]
     allowed: bool
     code: VerifyCode
     organization_id: str
@@ -118,4 +131,6 @@ class VerifyResponse(_message.Message):
     user_id: str
     rate_limit: RateLimit
     http: HttpVerdict
-    def __init__(self, allowed: _Optional[bool] = ..., code: _Optional[_Union[VerifyCode, str]] = ..., organization_id: _Optional[str] = ..., key_id: _Optional[str] = ..., mode: _Optional[_Union[_common_pb2.Mode, str]] = ..., kind: _Optional[_Union[_common_pb2.KeyKind, str]] = ..., scopes: _Optional[_Iterable[str]] = ..., unscoped: _Optional[bool] = ..., workspace_id: _Optional[str] = ..., principal: _Optional[_Union[Principal, str]] = ..., user_id: _Optional[str] = ..., rate_limit: _Optional[_Union[RateLimit, _Mapping]] = ..., http: _Optional[_Union[HttpVerdict, _Mapping]] = ...) -> None: ...
+    metadata: _containers.ScalarMap[str, str]
+    credits_remaining: int
+    def __init__(self, allowed: _Optional[bool] = ..., code: _Optional[_Union[VerifyCode, str]] = ..., organization_id: _Optional[str] = ..., key_id: _Optional[str] = ..., mode: _Optional[_Union[_common_pb2.Mode, str]] = ..., kind: _Optional[_Union[_common_pb2.KeyKind, str]] = ..., scopes: _Optional[_Iterable[str]] = ..., unscoped: _Optional[bool] = ..., workspace_id: _Optional[str] = ..., principal: _Optional[_Union[Principal, str]] = ..., user_id: _Optional[str] = ..., rate_limit: _Optional[_Union[RateLimit, _Mapping]] = ..., http: _Optional[_Union[HttpVerdict, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., credits_remaining: _Optional[int] = ...) -> None: ...

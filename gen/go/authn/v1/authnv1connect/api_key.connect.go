@@ -50,6 +50,9 @@ const (
 	// ApiKeyServiceRollApiKeyProcedure is the fully-qualified name of the ApiKeyService's RollApiKey
 	// RPC.
 	ApiKeyServiceRollApiKeyProcedure = "/authn.v1.ApiKeyService/RollApiKey"
+	// ApiKeyServiceGetApiKeyUsageProcedure is the fully-qualified name of the ApiKeyService's
+	// GetApiKeyUsage RPC.
+	ApiKeyServiceGetApiKeyUsageProcedure = "/authn.v1.ApiKeyService/GetApiKeyUsage"
 )
 
 // ApiKeyServiceClient is a client for the authn.v1.ApiKeyService service.
@@ -65,6 +68,8 @@ type ApiKeyServiceClient interface {
 	RevokeApiKey(context.Context, *connect.Request[v1.RevokeApiKeyRequest]) (*connect.Response[v1.RevokeApiKeyResponse], error)
 	// RollApiKey replaces the secret; the old one works until the grace period ends.
 	RollApiKey(context.Context, *connect.Request[v1.RollApiKeyRequest]) (*connect.Response[v1.RollApiKeyResponse], error)
+	// GetApiKeyUsage answers a key's verdicts counted per hour or per UTC day.
+	GetApiKeyUsage(context.Context, *connect.Request[v1.GetApiKeyUsageRequest]) (*connect.Response[v1.GetApiKeyUsageResponse], error)
 }
 
 // NewApiKeyServiceClient constructs a client for the authn.v1.ApiKeyService service. By default, it
@@ -114,17 +119,24 @@ func NewApiKeyServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithSchema(apiKeyServiceMethods.ByName("RollApiKey")),
 			connect.WithClientOptions(opts...),
 		),
+		getApiKeyUsage: connect.NewClient[v1.GetApiKeyUsageRequest, v1.GetApiKeyUsageResponse](
+			httpClient,
+			baseURL+ApiKeyServiceGetApiKeyUsageProcedure,
+			connect.WithSchema(apiKeyServiceMethods.ByName("GetApiKeyUsage")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // apiKeyServiceClient implements ApiKeyServiceClient.
 type apiKeyServiceClient struct {
-	createApiKey *connect.Client[v1.CreateApiKeyRequest, v1.CreateApiKeyResponse]
-	getApiKey    *connect.Client[v1.GetApiKeyRequest, v1.GetApiKeyResponse]
-	listApiKeys  *connect.Client[v1.ListApiKeysRequest, v1.ListApiKeysResponse]
-	updateApiKey *connect.Client[v1.UpdateApiKeyRequest, v1.UpdateApiKeyResponse]
-	revokeApiKey *connect.Client[v1.RevokeApiKeyRequest, v1.RevokeApiKeyResponse]
-	rollApiKey   *connect.Client[v1.RollApiKeyRequest, v1.RollApiKeyResponse]
+	createApiKey   *connect.Client[v1.CreateApiKeyRequest, v1.CreateApiKeyResponse]
+	getApiKey      *connect.Client[v1.GetApiKeyRequest, v1.GetApiKeyResponse]
+	listApiKeys    *connect.Client[v1.ListApiKeysRequest, v1.ListApiKeysResponse]
+	updateApiKey   *connect.Client[v1.UpdateApiKeyRequest, v1.UpdateApiKeyResponse]
+	revokeApiKey   *connect.Client[v1.RevokeApiKeyRequest, v1.RevokeApiKeyResponse]
+	rollApiKey     *connect.Client[v1.RollApiKeyRequest, v1.RollApiKeyResponse]
+	getApiKeyUsage *connect.Client[v1.GetApiKeyUsageRequest, v1.GetApiKeyUsageResponse]
 }
 
 // CreateApiKey calls authn.v1.ApiKeyService.CreateApiKey.
@@ -157,6 +169,11 @@ func (c *apiKeyServiceClient) RollApiKey(ctx context.Context, req *connect.Reque
 	return c.rollApiKey.CallUnary(ctx, req)
 }
 
+// GetApiKeyUsage calls authn.v1.ApiKeyService.GetApiKeyUsage.
+func (c *apiKeyServiceClient) GetApiKeyUsage(ctx context.Context, req *connect.Request[v1.GetApiKeyUsageRequest]) (*connect.Response[v1.GetApiKeyUsageResponse], error) {
+	return c.getApiKeyUsage.CallUnary(ctx, req)
+}
+
 // ApiKeyServiceHandler is an implementation of the authn.v1.ApiKeyService service.
 type ApiKeyServiceHandler interface {
 	// CreateApiKey issues a key; the plaintext is in the response, once.
@@ -170,6 +187,8 @@ type ApiKeyServiceHandler interface {
 	RevokeApiKey(context.Context, *connect.Request[v1.RevokeApiKeyRequest]) (*connect.Response[v1.RevokeApiKeyResponse], error)
 	// RollApiKey replaces the secret; the old one works until the grace period ends.
 	RollApiKey(context.Context, *connect.Request[v1.RollApiKeyRequest]) (*connect.Response[v1.RollApiKeyResponse], error)
+	// GetApiKeyUsage answers a key's verdicts counted per hour or per UTC day.
+	GetApiKeyUsage(context.Context, *connect.Request[v1.GetApiKeyUsageRequest]) (*connect.Response[v1.GetApiKeyUsageResponse], error)
 }
 
 // NewApiKeyServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -215,6 +234,12 @@ func NewApiKeyServiceHandler(svc ApiKeyServiceHandler, opts ...connect.HandlerOp
 		connect.WithSchema(apiKeyServiceMethods.ByName("RollApiKey")),
 		connect.WithHandlerOptions(opts...),
 	)
+	apiKeyServiceGetApiKeyUsageHandler := connect.NewUnaryHandler(
+		ApiKeyServiceGetApiKeyUsageProcedure,
+		svc.GetApiKeyUsage,
+		connect.WithSchema(apiKeyServiceMethods.ByName("GetApiKeyUsage")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/authn.v1.ApiKeyService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ApiKeyServiceCreateApiKeyProcedure:
@@ -229,6 +254,8 @@ func NewApiKeyServiceHandler(svc ApiKeyServiceHandler, opts ...connect.HandlerOp
 			apiKeyServiceRevokeApiKeyHandler.ServeHTTP(w, r)
 		case ApiKeyServiceRollApiKeyProcedure:
 			apiKeyServiceRollApiKeyHandler.ServeHTTP(w, r)
+		case ApiKeyServiceGetApiKeyUsageProcedure:
+			apiKeyServiceGetApiKeyUsageHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -260,4 +287,8 @@ func (UnimplementedApiKeyServiceHandler) RevokeApiKey(context.Context, *connect.
 
 func (UnimplementedApiKeyServiceHandler) RollApiKey(context.Context, *connect.Request[v1.RollApiKeyRequest]) (*connect.Response[v1.RollApiKeyResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("authn.v1.ApiKeyService.RollApiKey is not implemented"))
+}
+
+func (UnimplementedApiKeyServiceHandler) GetApiKeyUsage(context.Context, *connect.Request[v1.GetApiKeyUsageRequest]) (*connect.Response[v1.GetApiKeyUsageResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("authn.v1.ApiKeyService.GetApiKeyUsage is not implemented"))
 }
