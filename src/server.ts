@@ -11,6 +11,7 @@ import type { AddressInfo, Server } from "node:net";
 import type { Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import type { TrustedProxies } from "./edge/client-ip.js";
+import { bearerToken, ServiceTokens } from "./edge/service-token.js";
 import { gatewayDoors } from "./gateway/doors.js";
 import type { ConnectionLimits } from "./config.js";
 import { DEFAULT_LIMITS, http2ServerOptions, limitHttp1, limitHttp2 } from "./connection-limits.js";
@@ -67,8 +68,14 @@ const READ_MAX_BYTES = 4 * 1024 * 1024;
 export async function startServer(deps: ServerDeps, options: ListenOptions): Promise<RunningServer> {
   const interceptors: Interceptor[] = [errorMappingInterceptor(deps.logger)];
   const doors = gatewayDoors(deps);
-  if (deps.internalTokens.length > 0) interceptors.unshift(doors.exceptExtAuthz(internalAuthInterceptor(deps.internalTokens)));
-  interceptors.unshift(accessInterceptor(accessLog(deps.logger, deps.metrics)));
+  const tokens = new ServiceTokens(deps.internalTokens);
+  if (tokens.required) interceptors.unshift(doors.exceptExtAuthz(internalAuthInterceptor(tokens)));
+  const logAccess = accessLog(deps.logger, deps.metrics);
+  interceptors.unshift(accessInterceptor(logAccess));
+  // keyward's own services need a service token: a call without one is
+  // answered from its headers alone, before its body is read.
+  const admit = (path: string, headers: http.IncomingHttpHeaders) =>
+    !tokens.required || !path.startsWith("/authn.v1.") || tokens.check(bearerToken(headers.authorization)).ok;
 
   const health = new HealthStatus(AUTHN_SERVICES.map((s) => s.typeName));
   const limits = options.limits ?? DEFAULT_LIMITS;
@@ -78,6 +85,9 @@ export async function startServer(deps: ServerDeps, options: ListenOptions): Pro
       routes: doors.withExtAuthz(rpcRoutes(deps, health)),
       interceptors,
       readMaxBytes: READ_MAX_BYTES,
+      admit,
+      onRefused: (path, requestId) =>
+        logAccess({ requestId, transport: "rpc", method: "POST", route: path.slice(1), status: "unauthenticated" }, performance.now()),
       // Unknown fields in JSON are a client's mistake worth hearing about.
       jsonOptions: { ignoreUnknownFields: false },
       onError: (error) => deps.logger.debug({ err: error }, "rpc stream ended abnormally"),
@@ -88,10 +98,24 @@ export async function startServer(deps: ServerDeps, options: ListenOptions): Pro
   limitHttp2(rpcServer, limits);
   limitHttp1(internal.http1, limits);
   internal.server.maxConnections = limits.maxConnections;
+  // Every TCP connection of the internal port, by peer: an HTTP/2 session
+  // that ends while its peer is still sending (a call refused before its
+  // body was read) can leave its socket open, so the socket is closed with it.
+  const sockets = new Map<string, net.Socket>();
+  const peer = (s: { remoteAddress?: string | undefined; remotePort?: number | undefined }) => `${s.remoteAddress}:${s.remotePort}`;
+  internal.server.on("connection", (socket: net.Socket) => {
+    const key = peer(socket);
+    sockets.set(key, socket);
+    socket.once("close", () => sockets.delete(key));
+  });
   const sessions = new Set<http2.ServerHttp2Session>();
   rpcServer.on("session", (session) => {
     sessions.add(session);
-    session.once("close", () => sessions.delete(session));
+    const key = peer(session.socket);
+    session.once("close", () => {
+      sessions.delete(session);
+      sockets.get(key)?.destroy();
+    });
   });
 
   // The drain phase: still serving, no longer ready, and every HTTP/1.1
@@ -149,6 +173,7 @@ export async function startServer(deps: ServerDeps, options: ListenOptions): Pro
       }, IDLE_AFTER_CLOSE_MS);
       const timer = setTimeout(() => {
         for (const session of sessions) session.destroy();
+        for (const socket of sockets.values()) socket.destroy();
         httpServer.closeAllConnections();
         internal.http1.closeAllConnections();
       }, graceMs);

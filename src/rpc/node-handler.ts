@@ -8,7 +8,7 @@
  * gets a request id (the caller's sane X-Request-Id, else a new one),
  * answered in X-Request-Id and recorded in audit events.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { Code, createConnectRouter } from "@connectrpc/connect";
 import type { ConnectRouter, ConnectRouterOptions } from "@connectrpc/connect";
@@ -20,10 +20,19 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import { clientIpFrom, requestIdFrom } from "../domain/request-context.js";
+import { refuseUnauthenticated } from "./early-refusal.js";
 import { callContextValues } from "./request-context.js";
 
 export interface RpcHandlerOptions extends ConnectRouterOptions {
   routes: (router: ConnectRouter) => void;
+  /**
+   * Whether a call to `path` with these headers may go on to have its body
+   * read; false answers UNAUTHENTICATED at once (the service-token check,
+   * before any work). Absent: every call goes on.
+   */
+  admit?: (path: string, headers: IncomingHttpHeaders) => boolean;
+  /** Told of each call refused by `admit`, with its request id (access log, metrics). */
+  onRefused?: (path: string, requestId: string) => void;
   /** Told of a handler that failed outside any RPC (a broken connection, mostly). */
   onError: (error: unknown) => void;
 }
@@ -49,6 +58,11 @@ export function rpcNodeHandler(options: RpcHandlerOptions) {
       return;
     }
     const requestId = requestIdFrom(req.headers["x-request-id"]);
+    if (options.admit && !options.admit(handler.requestPath, req.headers)) {
+      refuseUnauthenticated(req, res, { "x-request-id": requestId });
+      options.onRefused?.(handler.requestPath, requestId);
+      return;
+    }
     res.setHeader("x-request-id", requestId);
     const contextValues = callContextValues(requestId, clientIpFrom(req.socket.remoteAddress));
     const uReq = universalRequestFromNodeRequest(req, res, undefined, contextValues);

@@ -167,4 +167,23 @@ describe("HTTP/2 on the RPC port is bounded", () => {
     }
     for (let i = 0; i < 3; i++) expect(await timedVerify()).toBeLessThan(ANSWER_BOUND_MS);
   });
+
+  it("answers a call without a service token from its headers alone: UNAUTHENTICATED before the body is read", async () => {
+    const session = await connect();
+    session.on("error", () => {});
+    for (const [type, expectStatus] of [["application/grpc", 200], ["application/proto", 401], ["application/grpc-web+proto", 200]] as const) {
+      const stream = session.request({ ":method": "POST", ":path": VERIFY_PATH, "content-type": type, "connect-protocol-version": "1" });
+      stream.on("error", () => {});
+      // A 4 MiB body announced, 64 KiB sent, the rest never: the answer must not wait for it.
+      stream.write(Buffer.concat([Buffer.from([0, 0, 0x40, 0, 0]), Buffer.alloc(64 * 1024)]));
+      const headers = await new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("response", resolve));
+      expect(headers[":status"]).toBe(expectStatus);
+      if (expectStatus === 200) expect(headers["grpc-status"]).toBe("16");
+      expect(headers["x-request-id"]).toBeTruthy();
+      stream.close();
+    }
+    session.close();
+    expect(await labelledValue(service.httpUrl,
+      'keyward_request_duration_seconds_count{transport="rpc",route="authn.v1.AuthService/Verify",status="unauthenticated"}')).toBeGreaterThanOrEqual(3);
+  });
 });
