@@ -5,6 +5,9 @@
  */
 import type { CreateKeyInput, IssuedKey, UpdateKeyInput } from "../app/api-keys.js";
 import type { ApiKeyRecord, KeyKind, Mode } from "../domain/api-key.js";
+import type { CreditTerms, RefillInterval } from "../domain/credits.js";
+import { MAX_CREDITS, REFILL_INTERVALS } from "../domain/credits.js";
+import type { UsageBucket } from "../domain/usage.js";
 import {
   optionalBoolean,
   optionalDateTime,
@@ -16,6 +19,7 @@ import {
   optionalStringMap,
   readObject,
 } from "./json-shape.js";
+import type { JsonObject } from "./json-shape.js";
 import { badRequest } from "./problem.js";
 
 export interface ApiKeyJson {
@@ -30,10 +34,24 @@ export interface ApiKeyJson {
   workspaceId: string | null;
   hint: string;
   metadata: Record<string, string>;
+  ipAllowlist: string[];
+  credits: CreditsJson | null;
   expiresAt: string | null;
   lastUsedAt: string | null;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface CreditsJson {
+  remaining: number;
+  refill: { interval: RefillInterval; amount: number } | null;
+}
+
+export interface UsageBucketJson {
+  start: string;
+  allowed: number;
+  denied: number;
+  deniedByCode: Record<string, number>;
 }
 
 export interface IssuedApiKeyJson extends ApiKeyJson {
@@ -61,6 +79,13 @@ export function apiKeyToJson(record: ApiKeyRecord): ApiKeyJson {
     workspaceId: record.workspaceId,
     hint: record.hint,
     metadata: { ...record.metadata },
+    ipAllowlist: [...record.ipAllowlist],
+    credits: record.credits
+      ? {
+          remaining: record.credits.remaining,
+          refill: record.credits.refill ? { interval: record.credits.refill.interval, amount: record.credits.refill.amount } : null,
+        }
+      : null,
     expiresAt: iso(record.expiresAt),
     lastUsedAt: iso(record.lastUsedAt),
     createdAt: record.createdAt.toISOString(),
@@ -72,11 +97,15 @@ export function issuedKeyToJson(issued: IssuedKey): IssuedApiKeyJson {
   return { ...apiKeyToJson(issued.record), key: issued.plaintext };
 }
 
-const CREATE_FIELDS = ["name", "mode", "scopes", "kind", "workspaceId", "metadata", "expiresAt"] as const;
-const UPDATE_FIELDS = ["name", "scopes", "metadata", "enabled"] as const;
+export function usageBucketToJson(bucket: UsageBucket): UsageBucketJson {
+  return { start: bucket.start.toISOString(), allowed: bucket.allowed, denied: bucket.denied, deniedByCode: { ...bucket.deniedByCode } };
+}
+
+const CREATE_FIELDS = ["name", "mode", "scopes", "kind", "workspaceId", "metadata", "expiresAt", "ipAllowlist", "credits"] as const;
+const UPDATE_FIELDS = ["name", "scopes", "metadata", "enabled", "ipAllowlist", "credits"] as const;
 const ROLL_FIELDS = ["gracePeriodSeconds"] as const;
 
-/** `POST /v1/api-keys`: `{name, mode?, scopes?, kind?, workspaceId?, metadata?, expiresAt?}`. */
+/** `POST /v1/api-keys`: `{name, mode?, scopes?, kind?, workspaceId?, metadata?, expiresAt?, ipAllowlist?, credits?}`. */
 export function createInputFromJson(organizationId: string, value: unknown): CreateKeyInput {
   if (value === undefined) throw badRequest("request body", "is required: {\"name\": \"...\"}");
   const body = readObject(value, CREATE_FIELDS);
@@ -95,12 +124,45 @@ export function createInputFromJson(organizationId: string, value: unknown): Cre
   if (metadata !== undefined) input.metadata = metadata;
   const expiresAt = optionalDateTime(body, "expiresAt");
   if (expiresAt !== undefined) input.expiresAt = expiresAt;
+  readControls(body, input);
   return input;
 }
 
-/** `PATCH /v1/api-keys/{id}`: any of `{name, scopes, metadata, enabled}`, at least one. */
+/** `ipAllowlist` and `credits`, into a create or update input. */
+function readControls(body: JsonObject, input: CreateKeyInput | UpdateKeyInput): void {
+  const ipAllowlist = optionalStringArray(body, "ipAllowlist");
+  if (ipAllowlist !== undefined) input.ipAllowlist = ipAllowlist;
+  const credits = optionalCredits(body);
+  if (credits !== undefined) input.credits = credits;
+}
+
+/** `credits`: `{remaining, refill?: {interval: "daily"|"monthly", amount}}`, null (unlimited), or absent. */
+function optionalCredits(body: JsonObject): CreditTerms | null | undefined {
+  const value = body["credits"];
+  if (value === undefined || value === null) return value;
+  const credits = readObject(value, ["remaining", "refill"], "credits");
+  const remaining = count(credits, "remaining", "credits.remaining", 0);
+  const refillValue = credits["refill"];
+  if (refillValue === undefined || refillValue === null) return { remaining, refill: null };
+  const refill = readObject(refillValue, ["interval", "amount"], "credits.refill");
+  const interval = refill["interval"];
+  if (typeof interval !== "string" || !REFILL_INTERVALS.includes(interval as RefillInterval)) {
+    throw badRequest("credits.refill.interval", 'must be "daily" or "monthly"');
+  }
+  return { remaining, refill: { interval: interval as RefillInterval, amount: count(refill, "amount", "credits.refill.amount", 1) } };
+}
+
+function count(body: JsonObject, field: string, path: string, min: number): number {
+  const value = body[field];
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > MAX_CREDITS) {
+    throw badRequest(path, `must be an integer from ${min} to ${MAX_CREDITS}`);
+  }
+  return value;
+}
+
+/** `PATCH /v1/api-keys/{id}`: any of `{name, scopes, metadata, enabled, ipAllowlist, credits}`, at least one. */
 export function updateInputFromJson(value: unknown): UpdateKeyInput {
-  if (value === undefined) throw badRequest("request body", "is required: any of name, scopes, metadata, enabled");
+  if (value === undefined) throw badRequest("request body", `is required: any of ${UPDATE_FIELDS.join(", ")}`);
   const body = readObject(value, UPDATE_FIELDS);
   const input: UpdateKeyInput = {};
   const name = optionalString(body, "name");
@@ -111,8 +173,9 @@ export function updateInputFromJson(value: unknown): UpdateKeyInput {
   if (metadata !== undefined) input.metadata = metadata;
   const enabled = optionalBoolean(body, "enabled");
   if (enabled !== undefined) input.enabled = enabled;
+  readControls(body, input);
   if (Object.keys(input).length === 0) {
-    throw badRequest("request body", "names no field to change (name, scopes, metadata, enabled)");
+    throw badRequest("request body", `names no field to change (${UPDATE_FIELDS.join(", ")})`);
   }
   return input;
 }

@@ -4,6 +4,9 @@
  * enforce them.
  */
 import { AUDIT_ACTIONS } from "../domain/audit-event.js";
+import { MAX_CREDITS, REFILL_INTERVALS } from "../domain/credits.js";
+import { MAX_IP_ALLOWLIST_ENTRIES } from "../domain/ip-allowlist.js";
+import { MAX_USAGE_RANGE_MS } from "../domain/usage.js";
 import { METADATA_KEY_PATTERN, METADATA_LIMITS } from "../domain/validation.js";
 
 const isoDateTime = (description: string) => ({ type: ["string", "null"], format: "date-time", description });
@@ -18,12 +21,70 @@ const METADATA_SCHEMA = {
   additionalProperties: { type: "string", maxLength: METADATA_LIMITS.maxValueLength },
 };
 
+const IP_ALLOWLIST_SCHEMA = {
+  type: "array",
+  maxItems: MAX_IP_ALLOWLIST_ENTRIES,
+  items: { type: "string" },
+  description:
+    `IPv4/IPv6 addresses and CIDRs the key may be used from (at most ${MAX_IP_ALLOWLIST_ENTRIES}); empty: any address. ` +
+    "Stored normalized (`10.1.2.3/8` → `10.0.0.0/8`, `::ffff:203.0.113.7` → `203.0.113.7`); an invalid entry is a 400 naming it.",
+};
+
+const CREDITS_SCHEMA = {
+  type: ["object", "null"],
+  additionalProperties: false,
+  required: ["remaining"],
+  description:
+    "Remaining uses: every allowed request spends its cost; none left is 429 `usage_exceeded`. A refill sets them back to " +
+    "`amount` at every UTC day (`daily`) or month (`monthly`) boundary. null: unlimited.",
+  properties: {
+    remaining: { type: "integer", minimum: 0, maximum: MAX_CREDITS },
+    refill: {
+      type: ["object", "null"],
+      additionalProperties: false,
+      required: ["interval", "amount"],
+      properties: {
+        interval: { type: "string", enum: REFILL_INTERVALS },
+        amount: { type: "integer", minimum: 1, maximum: MAX_CREDITS },
+      },
+    },
+  },
+};
+
+const USAGE_SCHEMA = {
+  type: "object",
+  additionalProperties: false,
+  required: ["buckets"],
+  properties: {
+    buckets: {
+      type: "array",
+      description: "Every bucket of the range, oldest first, empty ones included.",
+      maxItems: MAX_USAGE_RANGE_MS / 3_600_000,
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["start", "allowed", "denied", "deniedByCode"],
+        properties: {
+          start: { type: "string", format: "date-time", description: "The bucket's first instant (a UTC hour or day)." },
+          allowed: { type: "integer", minimum: 0 },
+          denied: { type: "integer", minimum: 0 },
+          deniedByCode: {
+            type: "object",
+            description: "Denials by verdict code (`RATE_LIMITED`, `KEY_REVOKED`, `IP_NOT_ALLOWED`, `USAGE_EXCEEDED`, …); sums to `denied`.",
+            additionalProperties: { type: "integer", minimum: 1 },
+          },
+        },
+      },
+    },
+  },
+};
+
 const API_KEY_SCHEMA = {
   type: "object",
   additionalProperties: false,
   required: [
     "id", "name", "organizationId", "active", "enabled", "mode", "kind", "scopes",
-    "workspaceId", "hint", "metadata", "expiresAt", "lastUsedAt", "createdAt", "updatedAt",
+    "workspaceId", "hint", "metadata", "ipAllowlist", "credits", "expiresAt", "lastUsedAt", "createdAt", "updatedAt",
   ],
   properties: {
     id: { type: "string", description: "Unique identifier of the key." },
@@ -37,6 +98,8 @@ const API_KEY_SCHEMA = {
     workspaceId: { type: ["string", "null"], description: "A standard key's workspace, if bound to one." },
     hint: { type: "string", description: "Prefix, first 4 and last 4 characters of the secret." },
     metadata: METADATA_SCHEMA,
+    ipAllowlist: IP_ALLOWLIST_SCHEMA,
+    credits: CREDITS_SCHEMA,
     expiresAt: isoDateTime("When the key stops working, if ever."),
     lastUsedAt: isoDateTime("Last successful use (written in batches, a few seconds late)."),
     createdAt: { type: "string", format: "date-time" },
@@ -94,6 +157,7 @@ export const OPENAPI_SCHEMAS = {
   ApiKey: API_KEY_SCHEMA,
   IssuedApiKey: ISSUED_API_KEY_SCHEMA,
   AuditEvent: AUDIT_EVENT_SCHEMA,
+  ApiKeyUsage: USAGE_SCHEMA,
   CreateApiKeyRequest: {
     type: "object",
     additionalProperties: false,
@@ -106,6 +170,8 @@ export const OPENAPI_SCHEMAS = {
       workspaceId: { type: ["string", "null"], description: "Binds a standard key to one workspace; not for master keys." },
       metadata: METADATA_SCHEMA,
       expiresAt: { type: ["string", "null"], format: "date-time", description: "ISO 8601 with a time zone, in the future." },
+      ipAllowlist: IP_ALLOWLIST_SCHEMA,
+      credits: CREDITS_SCHEMA,
     },
   },
   UpdateApiKeyRequest: {
@@ -117,6 +183,8 @@ export const OPENAPI_SCHEMAS = {
       scopes: { type: "array", maxItems: 50, items: { type: "string" } },
       metadata: { ...METADATA_SCHEMA, description: `Replaces the key's metadata. ${METADATA_SCHEMA.description}` },
       enabled: { type: "boolean" },
+      ipAllowlist: { ...IP_ALLOWLIST_SCHEMA, description: `Replaces the allowlist. ${IP_ALLOWLIST_SCHEMA.description}` },
+      credits: { ...CREDITS_SCHEMA, description: `Replaces the credits (remaining and refill). ${CREDITS_SCHEMA.description}` },
     },
   },
   RollApiKeyRequest: {

@@ -103,7 +103,9 @@ export const OPENAPI_DOCUMENT = {
       "Least privilege: users and unscoped keys manage every key of their organization. A scoped key with",
       `\`${API_KEYS_WRITE_SCOPE}\` creates, changes, rolls, revokes, enables or disables only keys whose grant is within its own:`,
       "scopes it holds itself (never an unscoped key), not live from a test key, not master unless it is one, and only",
-      "its own workspace's keys when bound to one; a change is judged on the key before and after it. A refusal is 403",
+      "its own workspace's keys when bound to one, only keys allowed from within its own IP allowlist when it has one, and",
+      "no more credits than it has left (never unlimited, no larger or faster refill) when it has credits; a change is",
+      "judged on the key before and after it. A refusal is 403",
       "`insufficient_privilege` and changes nothing. Every such action, allowed or refused, is in the audit trail",
       "(`GET /v1/audit-events`).",
       "",
@@ -215,6 +217,27 @@ export const OPENAPI_DOCUMENT = {
       },
       options: preflight("POST, OPTIONS"),
     },
+    "/v1/api-keys/{id}/usage": {
+      parameters: [idParameter],
+      get: {
+        operationId: "getApiKeyUsage",
+        summary: "An API key's verdicts per hour or day",
+        description:
+          "Allowed and denied verdicts about the key (denials by code), counted per UTC hour and written in batches every " +
+          "few seconds. `start` is rounded down and `end` up to whole buckets; at most 90 days.",
+        parameters: [
+          { name: "start", in: "query", description: "Inclusive (ISO 8601 with a zone). Default: `end` minus 24 hours (hour) or 30 days (day).", schema: { type: "string", format: "date-time" } },
+          { name: "end", in: "query", description: "Exclusive (ISO 8601 with a zone). Default: now.", schema: { type: "string", format: "date-time" } },
+          { name: "granularity", in: "query", schema: { type: "string", enum: ["hour", "day"], default: "hour" } },
+        ],
+        responses: {
+          "200": { description: "Every bucket of the range.", headers: success, content: json({ $ref: "#/components/schemas/ApiKeyUsage" }) },
+          ...authResponses,
+          "404": ref("NotFound"),
+        },
+      },
+      options: preflight("GET, OPTIONS"),
+    },
     "/v1/audit-events": {
       get: {
         operationId: "listAuditEvents",
@@ -294,16 +317,22 @@ export const OPENAPI_DOCUMENT = {
       }),
       Forbidden: problem(
         "The key lacks the scope (`code: insufficient_scope`), asks for more than its own grant (`code: insufficient_privilege`), " +
-          "or the organization is suspended.",
+          "is used from an address outside its IP allowlist (`code: ip_not_allowed`), or the organization is suspended.",
       ),
       NotFound: problem("No such key in the caller's organization."),
       Conflict: problem("The key is revoked (or changed concurrently): it cannot be changed."),
       PayloadTooLarge: problem(`The body is larger than ${MAX_BODY_BYTES} bytes.`),
       UnsupportedMediaType: problem("The body is not application/json."),
-      TooManyRequests: problem("The organization's rate limit is exhausted.", {
-        "Retry-After": { description: "Seconds to wait.", required: true, schema: { type: "integer" } },
-        ...required(rateLimitHeaders),
-      }),
+      TooManyRequests: problem(
+        "The organization's rate limit is exhausted (`code: rate_limited`), or the key has no credits left (`code: usage_exceeded`).",
+        {
+          "Retry-After": {
+            description: "Seconds to wait: always when rate-limited; until the next refill when out of credits (absent when they never refill).",
+            schema: { type: "integer" },
+          },
+          ...required(rateLimitHeaders),
+        },
+      ),
       Unavailable: problem("Storage or the audit trail is unreachable; retry.", { "Retry-After": { required: true, schema: { type: "integer" } } }),
     },
   },

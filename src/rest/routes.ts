@@ -7,6 +7,7 @@ import type { ApiKeys } from "../app/api-keys.js";
 import type { AuditTrail } from "../app/audit-trail.js";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../app/paging.js";
 import type { Mode } from "../domain/api-key.js";
+import type { UsageGranularity } from "../domain/usage.js";
 import type { RequestContext } from "../domain/request-context.js";
 import {
   apiKeyToJson,
@@ -15,6 +16,7 @@ import {
   issuedKeyToJson,
   MODES,
   updateInputFromJson,
+  usageBucketToJson,
 } from "./api-key-json.js";
 import { auditEventToJson } from "./audit-event-json.js";
 import type { Access } from "./authenticate.js";
@@ -119,6 +121,16 @@ export const REST_ROUTES: readonly RestRoute[] = [
   },
   {
     method: "GET",
+    path: "/v1/api-keys/{id}/usage",
+    access: "read",
+    query: ["start", "end", "granularity"],
+    async handle(call) {
+      const buckets = await call.apiKeys.usage(call.organizationId, keyId(call), usageQuery(call.query));
+      return jsonResponse(200, { buckets: buckets.map(usageBucketToJson) });
+    },
+  },
+  {
+    method: "GET",
     path: "/v1/audit-events",
     access: "audit",
     query: ["limit", "cursor", "action", "actorId", "targetId", "start", "end"],
@@ -203,5 +215,22 @@ function auditFilters(query: QueryParams) {
     targetId: query.get("targetId"),
     start: start === undefined ? undefined : readDateTime("start", start),
     end: end === undefined ? undefined : readDateTime("end", end),
+  };
+}
+
+export const USAGE_GRANULARITIES: readonly UsageGranularity[] = ["hour", "day"];
+
+/** `start` (inclusive) and `end` (exclusive) as ISO 8601 date-times, `granularity` hour or day. */
+function usageQuery(query: QueryParams) {
+  const start = query.get("start");
+  const end = query.get("end");
+  const granularity = query.get("granularity");
+  if (granularity !== undefined && !USAGE_GRANULARITIES.includes(granularity as UsageGranularity)) {
+    throw badRequest("granularity", 'must be "hour" or "day"');
+  }
+  return {
+    start: start === undefined ? null : readDateTime("start", start),
+    end: end === undefined ? null : readDateTime("end", end),
+    granularity: granularity as UsageGranularity | undefined,
   };
 }

@@ -160,6 +160,7 @@ describe("GET /v1/openapi.json", () => {
     const list = "/v1/api-keys";
     const one = "/v1/api-keys/{id}";
     const roll = "/v1/api-keys/{id}/roll";
+    const usage = "/v1/api-keys/{id}/usage";
     const audit = "/v1/audit-events";
     const probes: Probe[] = [
       probe("GET", "/v1/openapi.json", 200, "/v1/openapi.json", {}),
@@ -170,6 +171,7 @@ describe("GET /v1/openapi.json", () => {
       preflight(list, list),
       preflight(one, `/v1/api-keys/${id}`),
       preflight(roll, `/v1/api-keys/${id}/roll`),
+      preflight(usage, `/v1/api-keys/${id}/usage`),
       preflight(audit, audit),
 
       probe("POST", list, 201, list, user, json({ name: "made" })),
@@ -179,6 +181,9 @@ describe("GET /v1/openapi.json", () => {
       probe("POST", roll, 201, `/v1/api-keys/${id}/roll`, user, json({ gracePeriodSeconds: 60 })),
       probe("DELETE", one, 200, `/v1/api-keys/${(await make("to delete")).id}`, user),
       probe("GET", audit, 200, `${audit}?limit=2&action=api_key.create`, user),
+      probe("GET", usage, 200, `/v1/api-keys/${id}/usage?granularity=day`, user),
+      probe("GET", usage, 400, `/v1/api-keys/${id}/usage?granularity=week`, user),
+      probe("GET", usage, 404, `/v1/api-keys/${MISSING_ID}/usage`, user),
 
       probe("POST", list, 400, list, user, json({ name: { $gt: "" } })),
       probe("GET", list, 400, `${list}?limit=0`, user),
@@ -211,6 +216,7 @@ describe("GET /v1/openapi.json", () => {
       ["DELETE", one, `/v1/api-keys/${id}`, {}],
       ["POST", roll, `/v1/api-keys/${id}/roll`, {}],
       ["GET", audit, audit, {}],
+      ["GET", usage, `/v1/api-keys/${id}/usage`, {}],
     ];
     for (const [method, path, concrete, options] of operations) {
       probes.push(

@@ -59,7 +59,30 @@ const ESCALATIONS: Escalation[] = [
   { what: "a key narrowing a wider key into its own grant", target: { scopes: ["send", "cancel"] }, action: "api_key.update", request: patch({ scopes: ["send"] }), reason: "cancel" },
   { what: "a test key touching a live key", actor: { ...WRITER, mode: "test" }, target: { scopes: ["send"] }, action: "api_key.update", request: patch({ metadata: { owner: "test" } }), reason: "test key" },
   { what: "a ws-1 key rolling a ws-2 key", actor: { ...WRITER, workspaceId: "ws-1" }, target: { scopes: ["send"], workspaceId: "ws-2" }, action: "api_key.roll", request: roll, reason: "workspace ws-1" },
+
+  // IP allowlists (the REST client is 127.0.0.1, inside every actor's allowlist here).
+  { what: "a key with an allowlist creating a key usable from any address", actor: { ...WRITER, ipAllowlist: ["127.0.0.0/8"] }, action: "api_key.create", request: create({ scopes: ["send"] }), reason: "usable from any address" },
+  { what: "a key with an allowlist creating a key allowed from elsewhere", actor: { ...WRITER, ipAllowlist: ["127.0.0.0/8"] }, action: "api_key.create", request: create({ scopes: ["send"], ipAllowlist: ["127.0.0.1", "192.0.2.1"] }), reason: "outside its own IP allowlist" },
+  { what: "a key lifting another key's allowlist", actor: { ...WRITER, ipAllowlist: ["127.0.0.0/8"] }, target: { scopes: ["send"], ipAllowlist: ["127.0.0.1"] }, action: "api_key.update", request: patch({ ipAllowlist: [] }), reason: "usable from any address" },
+  { what: "a key widening another key's allowlist past its own", actor: { ...WRITER, ipAllowlist: ["127.0.0.0/8"] }, target: { scopes: ["send"], ipAllowlist: ["127.0.0.1"] }, action: "api_key.update", request: patch({ ipAllowlist: ["0.0.0.0/0"] }), reason: "outside its own IP allowlist" },
+  { what: "a key lifting its own allowlist", actor: { ...WRITER, ipAllowlist: ["127.0.0.0/8"] }, target: "self", action: "api_key.update", request: patch({ ipAllowlist: [] }), reason: "usable from any address" },
+  { what: "a key with an allowlist rolling a key usable anywhere", actor: { ...WRITER, ipAllowlist: ["127.0.0.0/8"] }, target: { scopes: ["send"] }, action: "api_key.roll", request: roll, reason: "usable from any address" },
+
+  // Credits (each call of the actor spends one of its own).
+  { what: "a key with credits creating an unlimited key", actor: { ...WRITER, credits: { remaining: 100 } }, action: "api_key.create", request: create({ scopes: ["send"] }), reason: "unlimited credits" },
+  { what: "a key with credits creating a key with more", actor: { ...WRITER, credits: { remaining: 100 } }, action: "api_key.create", request: create({ scopes: ["send"], credits: { remaining: 1000 } }), reason: "more credits (1000) than it has (99)" },
+  { what: "a key with credits creating a key that refills faster", actor: { ...WRITER, credits: { remaining: 100, refill: { interval: "monthly", amount: 100 } } }, action: "api_key.create", request: create({ scopes: ["send"], credits: { remaining: 1, refill: { interval: "daily", amount: 100 } } }), reason: "daily refill" },
+  { what: "a key raising another key's credits past its own", actor: { ...WRITER, credits: { remaining: 100 } }, target: { scopes: ["send"], credits: { remaining: 1 } }, action: "api_key.update", request: patch({ credits: { remaining: 1000 } }), reason: "more credits" },
+  { what: "a key making another key unlimited", actor: { ...WRITER, credits: { remaining: 100 } }, target: { scopes: ["send"], credits: { remaining: 1 } }, action: "api_key.update", request: patch({ credits: null }), reason: "unlimited credits" },
+  { what: "a key raising its own credits", actor: { ...WRITER, credits: { remaining: 100 } }, target: "self", action: "api_key.update", request: patch({ credits: { remaining: 500 } }), reason: "more credits" },
+  { what: "a key with credits revoking an unlimited key", actor: { ...WRITER, credits: { remaining: 100 } }, target: { scopes: ["send"] }, action: "api_key.revoke", request: revoke, reason: "unlimited credits" },
 ];
+
+/** The key as it is after one request of the key `actorId`: one credit fewer when it is that key and has credits. */
+function spentOne(key: unknown, actorId: string): unknown {
+  const { id, credits } = key as { id: string; credits: { remaining: number } | null };
+  return id === actorId && credits ? { ...(key as object), credits: { ...credits, remaining: credits.remaining - 1 } } : key;
+}
 
 /** The one event the actor's last request left with this action, about this target (when known). */
 async function lastEvent(org: DashboardOrganization, actor: IssuedKeyJson, action: string): Promise<AuditEventJson> {
@@ -83,7 +106,8 @@ describe("escalation through /v1/api-keys is refused, changes nothing, and is re
       expect(reply.body.detail).toContain(escalation.reason);
       expect(reply.text).not.toMatch(/sk_(live|test)_/);
 
-      expect(await org.keys()).toEqual(before);
+      // Nothing changed but the credit the actor's own (allowed) request spent, when it has credits.
+      expect(await org.keys()).toEqual(before.map((key) => spentOne(key, actor.id)));
       const event = await lastEvent(org, actor, escalation.action);
       expect(event).toMatchObject({
         organizationId: org.organizationId,
@@ -173,6 +197,30 @@ describe("allowed management is recorded with its changes", () => {
       expect(reply.body).toMatchObject(json);
       expect(await lastEvent(org, actor, "api_key.create")).toMatchObject({ outcome: "allowed", target: { id: reply.body.id } });
     }
+  });
+
+  it("lets a key with an allowlist and credits manage keys within them, recording the changes", async () => {
+    const org = await dashboardOrganization(service);
+    const actor = await org.make({ ...WRITER, ipAllowlist: ["127.0.0.0/8", "10.0.0.0/8"], credits: { remaining: 100, refill: { interval: "daily", amount: 100 } } });
+    const api = org.as(actor);
+    const created = await api("POST", "/v1/api-keys", {
+      json: { name: "narrow", scopes: ["send"], ipAllowlist: ["10.1.0.0/16"], credits: { remaining: 10, refill: { interval: "monthly", amount: 50 } } },
+    });
+    expect(created.status, created.text).toBe(201);
+    const id = created.body.id as string;
+    const patched = await api("PATCH", `/v1/api-keys/${id}`, { json: { ipAllowlist: ["127.0.0.1", "10.2.3.4"], credits: { remaining: 90 } } });
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.body).toMatchObject({ ipAllowlist: ["127.0.0.1", "10.2.3.4"], credits: { remaining: 90, refill: null } });
+
+    const [updated, made] = (await org.events(`targetId=${id}`)) as AuditEventJson[];
+    expect(made?.changes).toMatchObject({
+      ipAllowlist: { old: null, new: ["10.1.0.0/16"] },
+      credits: { old: null, new: { remaining: 10, refill: { interval: "monthly", amount: 50 } } },
+    });
+    expect(updated?.changes).toEqual({
+      ipAllowlist: { old: ["10.1.0.0/16"], new: ["127.0.0.1", "10.2.3.4"] },
+      credits: { old: { remaining: 10, refill: { interval: "monthly", amount: 50 } }, new: { remaining: 90, refill: null } },
+    });
   });
 
   it("gives unscoped keys and users full access to their organization", async () => {

@@ -169,10 +169,12 @@ export function tcpExchange(port: number, pieces: readonly (string | Buffer)[]):
 export const API_KEY_FIELDS = [
   "active",
   "createdAt",
+  "credits",
   "enabled",
   "expiresAt",
   "hint",
   "id",
+  "ipAllowlist",
   "kind",
   "lastUsedAt",
   "metadata",
