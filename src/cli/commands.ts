@@ -7,7 +7,13 @@ import { create, toJson } from "@bufbuild/protobuf";
 import type { DescMessage, JsonValue, MessageShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
-import { ApiKeySchema, ApiKeyService } from "../../gen/authn/v1/api_key_pb.js";
+import {
+  ApiKeySchema,
+  ApiKeyService,
+  GetApiKeyUsageResponseSchema,
+  RefillInterval,
+  UsageGranularity,
+} from "../../gen/authn/v1/api_key_pb.js";
 import { AuditEventSchema, AuditService } from "../../gen/authn/v1/audit_pb.js";
 import { KeyKind, Mode } from "../../gen/authn/v1/common_pb.js";
 import { OrganizationSchema, OrganizationService, OrganizationStatus } from "../../gen/authn/v1/organization_pb.js";
@@ -87,7 +93,30 @@ function date(option: string, value: string | undefined) {
   return timestampFromDate(parsed);
 }
 
+/** `--credits N` with an optional `--refill daily:AMOUNT|monthly:AMOUNT`; `--credits unlimited` removes them (update-key). */
+function credits(options: Options): { remaining: bigint; refill?: { interval: RefillInterval; amount: bigint } } | undefined {
+  const remaining = options.get("credits");
+  const refill = options.get("refill");
+  if (remaining === undefined) {
+    if (refill !== undefined) throw new UsageError("--refill needs --credits (the credits left now)");
+    return undefined;
+  }
+  if (remaining === "unlimited") {
+    if (refill !== undefined) throw new UsageError("--refill needs a number of --credits, not unlimited");
+    return undefined;
+  }
+  if (!/^\d{1,13}$/.test(remaining)) throw new UsageError("--credits must be a whole number of uses (or unlimited)");
+  if (refill === undefined) return { remaining: BigInt(remaining) };
+  const match = /^(daily|monthly):(\d{1,13})$/.exec(refill);
+  if (!match) throw new UsageError("--refill must be daily:AMOUNT or monthly:AMOUNT, like daily:1000");
+  return {
+    remaining: BigInt(remaining),
+    refill: { interval: match[1] === "daily" ? RefillInterval.DAILY : RefillInterval.MONTHLY, amount: BigInt(match[2] ?? "0") },
+  };
+}
+
 const MODES = { live: Mode.LIVE, test: Mode.TEST };
+const GRANULARITIES = { hour: UsageGranularity.HOUR, day: UsageGranularity.DAY };
 const KINDS = { standard: KeyKind.STANDARD, master: KeyKind.MASTER };
 const BOOLEANS = { true: true, false: false };
 const STATUSES = { active: OrganizationStatus.ACTIVE, suspended: OrganizationStatus.SUSPENDED };
@@ -113,8 +142,10 @@ export const COMMANDS: readonly Command[] = [
   {
     name: "create-key",
     summary: "issue a key; prints its secret once",
-    usage: "--organization ID --name NAME [--mode live|test] [--kind standard|master] [--scopes a,b] [--workspace ID] [--expires-at ISO] [--metadata k=v,...] [--rate-limit 100/1s]",
-    options: ["organization", "name", "mode", "kind", "scopes", "workspace", "expires-at", "metadata", "rate-limit"],
+    usage:
+      "--organization ID --name NAME [--mode live|test] [--kind standard|master] [--scopes a,b] [--workspace ID] [--expires-at ISO] " +
+      "[--metadata k=v,...] [--rate-limit 100/1s] [--ip-allowlist 203.0.113.7,10.0.0.0/8] [--credits N [--refill daily:N|monthly:N]]",
+    options: ["organization", "name", "mode", "kind", "scopes", "workspace", "expires-at", "metadata", "rate-limit", "ip-allowlist", "credits", "refill"],
     note: "Store the key now: it is not shown again.",
     async run({ apiKeys }, o) {
       const res = await apiKeys.createApiKey({
@@ -127,6 +158,8 @@ export const COMMANDS: readonly Command[] = [
         metadata: metadata(o.get("metadata") ?? ""),
         expiresAt: date("expires-at", o.get("expires-at")),
         rateLimit: plan(o.get("rate-limit")),
+        ipAllowlist: list(o.get("ip-allowlist") ?? ""),
+        credits: credits(o),
       });
       return { key: res.key, apiKey: apiKey(res.apiKey) };
     },
@@ -156,19 +189,25 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: "update-key",
-    summary: "change a key's name, scopes or metadata (--scopes '' makes it unscoped)",
-    usage: "--organization ID --id KEY_ID [--name NAME] [--scopes a,b] [--metadata k=v,...]",
-    options: [...KEY_ID, "name", "scopes", "metadata"],
+    summary: "change a key's name, scopes, metadata, IP allowlist or credits (--scopes '' makes it unscoped, --ip-allowlist '' usable anywhere)",
+    usage:
+      "--organization ID --id KEY_ID [--name NAME] [--scopes a,b] [--metadata k=v,...] [--ip-allowlist a,b] " +
+      "[--credits N|unlimited [--refill daily:N|monthly:N]]",
+    options: [...KEY_ID, "name", "scopes", "metadata", "ip-allowlist", "credits", "refill"],
     async run({ apiKeys }, o) {
-      const paths = ["name", "scopes", "metadata"].filter((p) => o.get(p) !== undefined);
-      if (paths.length === 0) throw new UsageError("update-key needs at least one of --name, --scopes, --metadata");
+      const options = ["name", "scopes", "metadata", "ip-allowlist", "credits"].filter((p) => o.get(p) !== undefined);
+      if (options.length === 0 && o.get("refill") === undefined) {
+        throw new UsageError("update-key needs at least one of --name, --scopes, --metadata, --ip-allowlist, --credits");
+      }
       const res = await apiKeys.updateApiKey({
         organizationId: o.required("organization"),
         id: o.required("id"),
         name: o.get("name") ?? "",
         scopes: list(o.get("scopes") ?? ""),
         metadata: metadata(o.get("metadata") ?? ""),
-        updateMask: { paths },
+        ipAllowlist: list(o.get("ip-allowlist") ?? ""),
+        credits: credits(o),
+        updateMask: { paths: options.map((p) => p.replace("-", "_")) },
       });
       return apiKey(res.apiKey);
     },
@@ -198,6 +237,22 @@ export const COMMANDS: readonly Command[] = [
     usage: "--organization ID --id KEY_ID",
     options: KEY_ID,
     run: async ({ apiKeys }, o) => apiKey((await apiKeys.revokeApiKey({ organizationId: o.required("organization"), id: o.required("id") })).apiKey),
+  },
+  {
+    name: "usage",
+    summary: "a key's verdicts per hour or day: allowed, denied, denied by code (empty buckets included)",
+    usage: "--organization ID --id KEY_ID [--granularity hour|day] [--start ISO] [--end ISO] (default: the last 24 hours, or 30 days by day)",
+    options: [...KEY_ID, "granularity", "start", "end"],
+    async run({ apiKeys }, o) {
+      const res = await apiKeys.getApiKeyUsage({
+        organizationId: o.required("organization"),
+        id: o.required("id"),
+        granularity: choice("granularity", o.get("granularity"), GRANULARITIES) ?? UsageGranularity.HOUR,
+        start: date("start", o.get("start")),
+        end: date("end", o.get("end")),
+      });
+      return json(GetApiKeyUsageResponseSchema, res);
+    },
   },
   {
     name: "upsert-organization",

@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VerifyCode } from "../../gen/authn/v1/auth_pb.js";
 import { REPO_ROOT } from "../setup/servers.js";
+import { eventually } from "../support/eventually.js";
 import { bearer } from "../support/fixtures.js";
 import { startTestKeyward } from "../support/keyward.js";
 import type { Clients, TestKeyward } from "../support/keyward.js";
@@ -47,7 +48,7 @@ async function ok(...args: string[]): Promise<Record<string, any>> {
 const verify = (key: string) => clients.auth.verify({ headers: bearer(key), requiredScope: "send" });
 
 beforeAll(async () => {
-  service = await startTestKeyward({ env: { KEYWARD_INTERNAL_TOKENS: token } });
+  service = await startTestKeyward({ env: { KEYWARD_INTERNAL_TOKENS: token, KEYWARD_USAGE_FLUSH_MS: "100" } });
   clients = service.clients("grpc", token);
 });
 afterAll(async () => {
@@ -60,7 +61,7 @@ describe("help", () => {
       const result = await cli(...args);
       expect(result.code).toBe(0);
       for (const name of ["create-key", "get-key", "list-keys", "update-key", "enable-key", "disable-key", "roll-key", "revoke-key",
-        "upsert-organization", "get-organization", "suspend-organization", "resume-organization", "audit"]) {
+        "usage", "upsert-organization", "get-organization", "suspend-organization", "resume-organization", "audit"]) {
         expect(result.stdout).toContain(`  ${name} `);
       }
     }
@@ -83,6 +84,11 @@ describe("help", () => {
     [["roll-key", "--organization", "acme", "--id", "x", "--grace", "forever"], /^keyward: --grace must be a duration/],
     [["create-key", "--organization", "acme", "--name", "x", "--expires-at", "tomorrow"], /^keyward: --expires-at must be an ISO 8601/],
     [["list-keys", "--organization", "acme", "stray"], /^keyward: Unexpected argument 'stray'/],
+    [["create-key", "--organization", "acme", "--name", "x", "--refill", "daily:10"], /^keyward: --refill needs --credits/],
+    [["create-key", "--organization", "acme", "--name", "x", "--credits", "lots"], /^keyward: --credits must be a whole number/],
+    [["create-key", "--organization", "acme", "--name", "x", "--credits", "5", "--refill", "weekly:5"], /^keyward: --refill must be daily:AMOUNT or monthly:AMOUNT/],
+    [["update-key", "--organization", "acme", "--id", "x", "--credits", "unlimited", "--refill", "daily:1"], /^keyward: --refill needs a number of --credits/],
+    [["usage", "--organization", "acme", "--id", "x", "--granularity", "week"], /^keyward: --granularity must be one of hour, day/],
   ])("answers %j with one line and exit code 2", async (args, message) => {
     const result = await cli(...args);
     expect(result.code).toBe(2);
@@ -154,6 +160,47 @@ describe("every management action", () => {
     expect(rolls.events).toHaveLength(1);
     expect(JSON.stringify(trail)).not.toContain(rolled.key);
     expect(JSON.stringify(trail)).not.toContain(created.key);
+  });
+
+  it("sets IP allowlists and credits, and reads a key's usage", async () => {
+    const org = randomUUID();
+    const created = await ok("create-key", "--organization", org, "--name", "Fenced", "--ip-allowlist", "10.1.2.3/8,2001:db8::/32",
+      "--credits", "2", "--refill", "daily:100", "--metadata", "team=ops");
+    expect(created.apiKey).toMatchObject({
+      ipAllowlist: ["10.0.0.0/8", "2001:db8::/32"],
+      credits: { remaining: "2", refill: { interval: "REFILL_INTERVAL_DAILY", amount: "100" } },
+    });
+    const id = created.apiKey.id as string;
+    const from = (clientIp: string) => clients.auth.verify({ headers: bearer(created.key), clientIp });
+    const allowed = await from("10.0.0.1");
+    expect(allowed).toMatchObject({ code: VerifyCode.OK, creditsRemaining: 1n, metadata: { team: "ops" } });
+    expect((await from("192.0.2.1")).code).toBe(VerifyCode.IP_NOT_ALLOWED);
+
+    const updated = await ok("update-key", "--organization", org, "--id", id, "--ip-allowlist", "", "--credits", "0");
+    expect(updated).toMatchObject({ ipAllowlist: [], credits: { remaining: "0" } });
+    expect((await from("192.0.2.1")).code).toBe(VerifyCode.USAGE_EXCEEDED);
+    const unlimited = await ok("update-key", "--organization", org, "--id", id, "--credits", "unlimited");
+    expect(unlimited.credits).toBeUndefined();
+    expect((await from("192.0.2.1")).code).toBe(VerifyCode.OK);
+    const invalid = await cli("update-key", "--organization", org, "--id", id, "--ip-allowlist", "10.0.0.300");
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr.trim()).toBe('keyward: InvalidArgument: ip_allowlist: "10.0.0.300" is not an IPv4 or IPv6 address or CIDR');
+
+    // Counts reach storage in batches (every 100 ms here).
+    const counted = async () => (await clients.apiKeys.getApiKeyUsage({ organizationId: org, id })).buckets.some((b) => b.allowed === 2n);
+    await eventually(counted);
+    const usage = await ok("usage", "--organization", org, "--id", id);
+    expect(usage.buckets).toHaveLength(25);
+    expect(usage.buckets.filter((b: { allowed: string }) => b.allowed !== "0")).toEqual([
+      expect.objectContaining({ allowed: "2", denied: "2", deniedByCode: { IP_NOT_ALLOWED: "1", USAGE_EXCEEDED: "1" } }),
+    ]);
+    const days = await ok("usage", "--organization", org, "--id", id, "--granularity", "day", "--start", "2030-01-01T00:00:00Z", "--end", "2030-01-03T00:00:00Z");
+    expect(days.buckets).toEqual([
+      { start: "2030-01-01T00:00:00Z", allowed: "0", denied: "0", deniedByCode: {} },
+      { start: "2030-01-02T00:00:00Z", allowed: "0", denied: "0", deniedByCode: {} },
+    ]);
+    const missing = await cli("usage", "--organization", randomUUID(), "--id", id);
+    expect(missing.stderr.trim()).toMatch(/^keyward: NotFound: /);
   });
 
   it("prints the service's refusal as one line, exit code 1", async () => {
