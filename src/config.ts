@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { RateLimitPlan } from "./domain/api-key.js";
+import { parseForwardedMetadataKeys } from "./domain/metadata-headers.js";
 import { DEFAULT_ROUTE_RULES, parseRouteRules } from "./domain/route-policy.js";
 import type { RouteRule } from "./domain/route-policy.js";
 import type { UserTokenKeys } from "./adapters/jwt/jose-user-token-verifier.js";
@@ -35,6 +36,8 @@ export interface Config {
   internalTokens: string[];
   /** Proxies whose X-Forwarded-For forward-auth believes; none by default (the socket peer is the client). */
   trustedProxies: TrustedProxies;
+  /** Metadata keys the gateway doors pass upstream as `X-Keyward-Meta-<key>` headers; none by default. */
+  forwardMetadata: string[];
   /** Unset: the embedded, non-durable store. */
   mongodbUri: string | null;
   mongodbDatabase: string;
@@ -215,6 +218,14 @@ function trustedProxies(env: Env): TrustedProxies {
   }
 }
 
+function forwardMetadata(env: Env): string[] {
+  try {
+    return parseForwardedMetadataKeys(text(env, "KEYWARD_FORWARD_METADATA") ?? "");
+  } catch (error) {
+    throw new ConfigError("KEYWARD_FORWARD_METADATA", `${(error as Error).message}; give comma-separated metadata keys`);
+  }
+}
+
 function routeRules(env: Env): readonly RouteRule[] {
   const file = text(env, "KEYWARD_ROUTE_POLICY_FILE");
   if (file === null) return DEFAULT_ROUTE_RULES;
@@ -293,6 +304,7 @@ export function loadConfig(env: Env): Config {
     httpPort,
     internalTokens: tokens,
     trustedProxies: trustedProxies(env),
+    forwardMetadata: forwardMetadata(env),
     mongodbUri: url(env, "MONGODB_URI", ["mongodb:", "mongodb+srv:"]),
     mongodbDatabase: text(env, "KEYWARD_MONGODB_DATABASE") ?? "keyward",
     redisUrl: url(env, "REDIS_URL", ["redis:", "rediss:"]),

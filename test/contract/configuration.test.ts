@@ -18,7 +18,9 @@ describe("configuration", () => {
       mongodbUri: null,
       redisUrl: null,
       defaultRateLimit: { limit: 100, windowMs: 1000 },
+      forwardMetadata: [],
     });
+    expect(loadConfig({ KEYWARD_FORWARD_METADATA: "team, plan" }).forwardMetadata).toEqual(["team", "plan"]);
   });
 
   it.each([
@@ -32,6 +34,8 @@ describe("configuration", () => {
     [{ MONGODB_URI: "postgres://x" }, "MONGODB_URI"],
     [{ KEYWARD_RATE_LIMIT_DEFAULT: "lots" }, "KEYWARD_RATE_LIMIT_DEFAULT"],
     [{ KEYWARD_JWT_SECRET: "too-short" }, "KEYWARD_JWT_SECRET"],
+    [{ KEYWARD_FORWARD_METADATA: "team,bad key" }, "KEYWARD_FORWARD_METADATA"],
+    [{ KEYWARD_FORWARD_METADATA: "team,TEAM" }, "KEYWARD_FORWARD_METADATA"],
   ])("rejects %o naming the variable", (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));
