@@ -7,12 +7,12 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { Verifier } from "../app/verify.js";
-import type { RawHeader } from "../domain/credentials.js";
 import { API_KEYS_READ_SCOPE, API_KEYS_WRITE_SCOPE, AUDIT_READ_SCOPE } from "../domain/privilege.js";
 import type { Actor } from "../domain/privilege.js";
 import { actorFromCaller } from "../domain/request-context.js";
 import type { Verdict } from "../domain/verdict.js";
 import type { HeaderValues, RestResponse } from "./response.js";
+import { fromRawHeaders } from "../edge/raw-headers.js";
 
 /** What a route needs: reading keys, changing them, or reading the audit trail. */
 export type Access = "read" | "write" | "audit";
@@ -34,7 +34,7 @@ export async function authenticate(
   access: Access,
   clientIp: string,
 ): Promise<Authentication> {
-  const headers = rawHeaders(req);
+  const headers = fromRawHeaders(req.rawHeaders);
   const verify = (requiredScope: string) => verifier.verify({ transport: "rest", headers, requiredScope, clientIp });
 
   const [asked = API_KEYS_WRITE_SCOPE, ...others] = GRANTING_SCOPES[access];
@@ -53,15 +53,6 @@ export async function authenticate(
     actor: actorFromCaller(verdict.caller),
     headers: verdictHeaders(verdict),
   };
-}
-
-function rawHeaders(req: IncomingMessage): RawHeader[] {
-  const headers: RawHeader[] = [];
-  const raw = req.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    headers.push({ name: raw[i] ?? "", value: raw[i + 1] ?? "" });
-  }
-  return headers;
 }
 
 /** The verdict's headers (rate limit, WWW-Authenticate, ...), content type aside. */

@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import type { ApiKeys } from "../app/api-keys.js";
 import type { AuditTrail } from "../app/audit-trail.js";
 import type { Verifier } from "../app/verify.js";
-import { clientIpFrom } from "../domain/request-context.js";
+import type { TrustedProxies } from "../edge/client-ip.js";
 import type { AccessEntry } from "../edge/access-log.js";
 import type { RequestContext } from "../domain/request-context.js";
 import { authenticate } from "./authenticate.js";
@@ -26,6 +26,8 @@ export interface RestDeps {
   verifier: Verifier;
   /** Allowed browser origins: `["*"]` for any, else exact origins. */
   corsOrigins: readonly string[];
+  /** Whose X-Forwarded-For names the client (KEYWARD_TRUSTED_PROXIES); none: the socket peer is. */
+  trustedProxies: TrustedProxies;
   logger: Logger;
 }
 
@@ -42,7 +44,11 @@ export function restApp(deps: RestDeps) {
     const queryString = queryStart === -1 ? "" : url.slice(queryStart + 1);
     const method = req.method ?? "GET";
     const requestId = access.requestId;
-    const clientIp = clientIpFrom(req.socket.remoteAddress);
+    const forwardedFor = req.headers["x-forwarded-for"];
+    const clientIp = deps.trustedProxies.clientIp(
+      req.socket.remoteAddress ?? "",
+      forwardedFor === undefined ? [] : [forwardedFor].flat(),
+    );
 
     let response: RestResponse;
     let corsHeaders: HeaderValues = { ...cors.responseHeaders(req), "x-request-id": requestId };
