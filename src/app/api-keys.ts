@@ -6,8 +6,8 @@
  */
 import { v7 as uuidv7 } from "uuid";
 import type { ApiKeyRecord, KeyKind, Mode, RateLimitPlan } from "../domain/api-key.js";
-import type { AuditAction, AuditValue, Changes } from "../domain/audit-event.js";
-import { fieldChanges } from "../domain/audit-event.js";
+import type { AuditAction, Changes } from "../domain/audit-event.js";
+import { auditedKeyFields, fieldChanges, keyChanges } from "../domain/audit-event.js";
 import type { CreditTerms, KeyCredits } from "../domain/credits.js";
 import { creditsFrom } from "../domain/credits.js";
 import { AppError, invalidArgument, notFound } from "../domain/errors.js";
@@ -16,7 +16,7 @@ import { canManage, canUpdate } from "../domain/privilege.js";
 import type { KeyAction } from "../domain/privilege.js";
 import type { RequestContext } from "../domain/request-context.js";
 import { usageBuckets, usageRange } from "../domain/usage.js";
-import type { UsageBucket, UsageGranularity } from "../domain/usage.js";
+import type { UsageBucket, UsageQuery } from "../domain/usage.js";
 import {
   checkCredits,
   checkId,
@@ -78,15 +78,6 @@ export interface UpdateKeyInput {
   credits?: CreditTerms | null;
 }
 
-export interface UsageQuery {
-  /** Absent: a day (hours) or 30 days (days) before `end`. */
-  start?: Date | null;
-  /** Absent: now. */
-  end?: Date | null;
-  /** Absent: hour. */
-  granularity?: UsageGranularity;
-}
-
 export interface ListKeysInput {
   mode?: Mode;
   active?: boolean;
@@ -145,7 +136,7 @@ export class ApiKeys {
       ipAllowlist: checkIpAllowlist(input.ipAllowlist ?? []),
       credits: creditsAt(input.credits ?? null, now),
     };
-    await this.authorize(context, "create", record, fieldChanges(null, auditedFields(record)));
+    await this.authorize(context, "create", record, fieldChanges(null, auditedKeyFields(record)));
     await this.deps.keys.insert(record);
     return { record, plaintext: secret.plaintext };
   }
@@ -340,34 +331,6 @@ function creditsAt(terms: CreditTerms | null, now: Date): KeyCredits | null {
 }
 
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
-
-/** The fields that differ between two states of a key, as the audit trail shows them. */
-function keyChanges(before: ApiKeyRecord, after: ApiKeyRecord): Changes {
-  return fieldChanges(auditedFields(before), auditedFields(after));
-}
-
-/** What the audit trail shows of a key: never its hash, hint or secret. */
-function auditedFields(record: ApiKeyRecord): Record<string, AuditValue> {
-  return {
-    name: record.name,
-    mode: record.mode,
-    kind: record.kind,
-    scopes: [...record.scopes],
-    workspaceId: record.workspaceId,
-    metadata: { ...record.metadata },
-    expiresAt: iso(record.expiresAt),
-    rateLimit: record.rateLimit ? { limit: record.rateLimit.limit, windowMs: record.rateLimit.windowMs } : null,
-    ipAllowlist: [...record.ipAllowlist],
-    credits: record.credits
-      ? {
-          remaining: record.credits.remaining,
-          refill: record.credits.refill ? { interval: record.credits.refill.interval, amount: record.credits.refill.amount } : null,
-        }
-      : null,
-    enabled: record.enabled,
-    active: record.active,
-  };
-}
 
 function encodePageToken(lastId: string): string {
   return Buffer.from(lastId, "utf8").toString("base64url");

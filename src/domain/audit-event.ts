@@ -3,6 +3,8 @@
  * organization, allowed or denied, with who did it and what it changed.
  * Pure: no I/O. Events are append-only.
  */
+import type { ApiKeyRecord } from "./api-key.js";
+import { creditTermsOf } from "./credits.js";
 import type { ActorType } from "./privilege.js";
 
 export const AUDIT_ACTIONS = [
@@ -69,4 +71,27 @@ export function fieldChanges(
     changes[field] = { old, new: value };
   }
   return changes;
+}
+
+/** What the audit trail shows of a key (field names as in the REST JSON): never its hash, hint or secret. */
+export function auditedKeyFields(record: ApiKeyRecord): Record<string, AuditValue> {
+  return {
+    name: record.name,
+    mode: record.mode,
+    kind: record.kind,
+    scopes: [...record.scopes],
+    workspaceId: record.workspaceId,
+    metadata: { ...record.metadata },
+    expiresAt: record.expiresAt ? record.expiresAt.toISOString() : null,
+    rateLimit: record.rateLimit ? { limit: record.rateLimit.limit, windowMs: record.rateLimit.windowMs } : null,
+    ipAllowlist: [...record.ipAllowlist],
+    credits: creditTermsOf(record.credits),
+    enabled: record.enabled,
+    active: record.active,
+  };
+}
+
+/** The fields that differ between two states of a key, as the audit trail shows them. */
+export function keyChanges(before: ApiKeyRecord, after: ApiKeyRecord): Changes {
+  return fieldChanges(auditedKeyFields(before), auditedKeyFields(after));
 }

@@ -29,6 +29,15 @@ export interface KeyCredits extends CreditTerms {
   refilledAt: Date | null;
 }
 
+/** Credits as plain data, without the refill bookkeeping: what audit events and the REST API show. */
+export type CreditTermsData = { remaining: number; refill: { interval: RefillInterval; amount: number } | null };
+
+export function creditTermsOf(credits: CreditTerms | null): CreditTermsData | null {
+  if (!credits) return null;
+  const { refill } = credits;
+  return { remaining: credits.remaining, refill: refill ? { interval: refill.interval, amount: refill.amount } : null };
+}
+
 /** The largest number of credits (remaining or refill amount): exact in a double, room for any plan. */
 export const MAX_CREDITS = 1_000_000_000_000;
 

@@ -48,6 +48,16 @@ export function addCounts(into: UsageCount | UsageBucket, more: Pick<UsageCount,
   }
 }
 
+/** What a read of usage asks for; every part may be left out. */
+export interface UsageQuery {
+  /** Absent: a day (hours) or 30 days (days) before `end`. */
+  start?: Date | null;
+  /** Absent: now. */
+  end?: Date | null;
+  /** Absent: hour. */
+  granularity?: UsageGranularity;
+}
+
 export interface UsageRange {
   /** The first bucket's start. */
   start: Date;
@@ -61,10 +71,7 @@ export interface UsageRange {
  * whole buckets (UTC), `end` defaulting to now and `start` to a day (hours)
  * or 30 days (days) before it; at most 90 days.
  */
-export function usageRange(
-  query: { start?: Date | null; end?: Date | null; granularity?: UsageGranularity },
-  now: Date,
-): UsageRange {
+export function usageRange(query: UsageQuery, now: Date): UsageRange {
   const granularity = query.granularity ?? "hour";
   const end = query.end ?? now;
   const start = query.start ?? new Date(end.getTime() - DEFAULT_RANGE_MS[granularity]);

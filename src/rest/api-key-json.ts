@@ -5,8 +5,8 @@
  */
 import type { CreateKeyInput, IssuedKey, UpdateKeyInput } from "../app/api-keys.js";
 import type { ApiKeyRecord, KeyKind, Mode } from "../domain/api-key.js";
-import type { CreditTerms, RefillInterval } from "../domain/credits.js";
-import { MAX_CREDITS, REFILL_INTERVALS } from "../domain/credits.js";
+import type { CreditTerms, CreditTermsData, RefillInterval } from "../domain/credits.js";
+import { creditTermsOf, MAX_CREDITS, REFILL_INTERVALS } from "../domain/credits.js";
 import type { UsageBucket } from "../domain/usage.js";
 import {
   optionalBoolean,
@@ -35,16 +35,11 @@ export interface ApiKeyJson {
   hint: string;
   metadata: Record<string, string>;
   ipAllowlist: string[];
-  credits: CreditsJson | null;
+  credits: CreditTermsData | null;
   expiresAt: string | null;
   lastUsedAt: string | null;
   createdAt: string;
   updatedAt: string;
-}
-
-export interface CreditsJson {
-  remaining: number;
-  refill: { interval: RefillInterval; amount: number } | null;
 }
 
 export interface UsageBucketJson {
@@ -80,12 +75,7 @@ export function apiKeyToJson(record: ApiKeyRecord): ApiKeyJson {
     hint: record.hint,
     metadata: { ...record.metadata },
     ipAllowlist: [...record.ipAllowlist],
-    credits: record.credits
-      ? {
-          remaining: record.credits.remaining,
-          refill: record.credits.refill ? { interval: record.credits.refill.interval, amount: record.credits.refill.amount } : null,
-        }
-      : null,
+    credits: creditTermsOf(record.credits),
     expiresAt: iso(record.expiresAt),
     lastUsedAt: iso(record.lastUsedAt),
     createdAt: record.createdAt.toISOString(),
