@@ -3,6 +3,7 @@ import { ApiKeyService } from "../../gen/authn/v1/api_key_pb.js";
 import { AuditService } from "../../gen/authn/v1/audit_pb.js";
 import { AuthService } from "../../gen/authn/v1/auth_pb.js";
 import { OrganizationService } from "../../gen/authn/v1/organization_pb.js";
+import { Authorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import type { ApiKeys } from "../app/api-keys.js";
 import type { AuditTrail } from "../app/audit-trail.js";
@@ -36,6 +37,7 @@ export function rpcRoutes(deps: RpcDeps, health = new HealthStatus(AUTHN_SERVICE
     router.service(OrganizationService, organizationService(deps.organizations));
     router.service(AuditService, auditService(deps.audit));
     router.service(Health, healthService(health));
-    registerReflection(router, [...AUTHN_SERVICES, Health]);
+    // Envoy's Authorization (registered by the gateway doors) is described too.
+    registerReflection(router, [...AUTHN_SERVICES, Health, Authorization]);
   };
 }

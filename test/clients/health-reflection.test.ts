@@ -114,6 +114,7 @@ describe("health and reflection", () => {
         "authn.v1.AuthService/Verify",
         "authn.v1.ApiKeyService/CreateApiKey",
         "grpc.health.v1.Health/Check",
+        "envoy.service.auth.v3.Authorization/Check",
       ]),
     );
     const { stdout: health } = await buf(
@@ -138,7 +139,7 @@ describe("health and reflection", () => {
         answer?.messageResponse.case === "listServicesResponse"
           ? answer.messageResponse.value.service.map((s) => s.name)
           : [];
-      expect(names).toEqual(expect.arrayContaining([...AUTHN, "grpc.health.v1.Health"]));
+      expect(names).toEqual(expect.arrayContaining([...AUTHN, "grpc.health.v1.Health", "envoy.service.auth.v3.Authorization"]));
       expect(names).toContain(`grpc.reflection.${version}.ServerReflection`);
     });
 
