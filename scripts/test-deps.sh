@@ -94,5 +94,19 @@ go_program envoy-client test/gateways/envoy-client .cache/envoy-client/envoy-cli
 # --- Go and Python clients: pinned protoc plugins, Go modules, .cache/venv ------
 bash clients/toolchain.sh
 
+# --- schemathesis (PyPI, pinned) for the REST campaign: .cache/campaign-venv ----
+# clients/toolchain.sh has made sure python3 can build a venv.
+campaign_venv=.cache/campaign-venv
+campaign_requirements=test/campaign/requirements.txt
+if [ -x "$campaign_venv/bin/st" ] && cmp -s "$campaign_requirements" "$campaign_venv/requirements.txt"; then
+  say "schemathesis: $campaign_venv up to date"
+else
+  say "schemathesis: building $campaign_venv from $campaign_requirements"
+  rm -rf "$campaign_venv"
+  "${PYTHON:-python3}" -m venv "$campaign_venv"
+  "$campaign_venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$campaign_requirements"
+  cp "$campaign_requirements" "$campaign_venv/requirements.txt"
+fi
+
 # --- npm packages --------------------------------------------------------------
 bash scripts/npm-deps.sh
