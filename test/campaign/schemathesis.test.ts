@@ -60,7 +60,7 @@ describe("schemathesis against GET /v1/openapi.json", () => {
       KW_ORGANIZATION: organization,
     };
     const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
-      execFile(ST, args, { env, timeout: (MAX_SECONDS + 60) * 1000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      execFile(ST, args, { cwd: path.join(REPO_ROOT, ".cache"), env, timeout: (MAX_SECONDS + 60) * 1000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
         resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: `${stdout}\n${stderr}` });
       });
     });
