@@ -33,6 +33,8 @@ export interface ServerDeps extends RpcDeps, HttpDeps {
   internalTokens: readonly string[];
   /** Proxies whose X-Forwarded-For forward-auth believes (none: the socket peer is the client). */
   trustedProxies: TrustedProxies;
+  /** Metadata keys the gateway doors forward as `X-Keyward-Meta-<key>`. */
+  forwardMetadata: readonly string[];
 }
 
 export interface ListenOptions {

@@ -182,6 +182,7 @@ export async function startKeyward(config: Config, logger: Logger, options: Keyw
       logger,
       internalTokens: config.internalTokens,
       trustedProxies: config.trustedProxies,
+      forwardMetadata: config.forwardMetadata,
       readiness,
       metrics,
       corsOrigins: config.corsOrigins,

@@ -6,18 +6,21 @@
  */
 import { STATUS_CODES } from "node:http";
 import type { HttpHeader, HttpVerdict, Verdict } from "../domain/verdict.js";
+import { metadataHeaders } from "../domain/metadata-headers.js";
 import { identityHeaders, rateLimitHeaders } from "./identity.js";
 
 export const PROBLEM_JSON = "application/problem+json";
 
 export type HttpAnswer = HttpVerdict;
 
-export function verdictAnswer(verdict: Verdict): HttpAnswer {
+/** `forwardMetadata`: the metadata keys forwarded as `X-Keyward-Meta-<key>` (KEYWARD_FORWARD_METADATA). */
+export function verdictAnswer(verdict: Verdict, forwardMetadata: readonly string[] = []): HttpAnswer {
   if (!verdict.allowed || !verdict.caller) return verdict.http;
   return {
     status: 200,
     headers: [
       ...identityHeaders(verdict.caller),
+      ...metadataHeaders(verdict.metadata, forwardMetadata),
       ...rateLimitHeaders(verdict),
       { name: "Cache-Control", value: "no-store" },
     ],

@@ -8,6 +8,8 @@ import type { Logger } from "pino";
 import type { Verifier, VerifyInput } from "../app/verify.js";
 import { AppError } from "../domain/errors.js";
 import type { Verdict } from "../domain/verdict.js";
+import { verdictAnswer } from "./http-answer.js";
+import type { HttpAnswer } from "./http-answer.js";
 
 export type Decision =
   | { kind: "verdict"; verdict: Verdict }
@@ -19,10 +21,17 @@ export type Decision =
 export interface VerificationEdgeDeps {
   verifier: Pick<Verifier, "verify">;
   logger: Pick<Logger, "warn" | "error">;
+  /** Metadata keys an allowed answer forwards as `X-Keyward-Meta-<key>` (KEYWARD_FORWARD_METADATA). */
+  forwardMetadata?: readonly string[];
 }
 
 export class VerificationEdge {
   constructor(private readonly deps: VerificationEdgeDeps) {}
+
+  /** A verdict as the authorizer's HTTP answer (see verdictAnswer), with the forwarded metadata. */
+  answer(verdict: Verdict): HttpAnswer {
+    return verdictAnswer(verdict, this.deps.forwardMetadata ?? []);
+  }
 
   async decide(input: VerifyInput): Promise<Decision> {
     try {

@@ -30,6 +30,8 @@ export interface GatewayDeps {
   internalTokens: readonly string[];
   /** Proxies whose X-Forwarded-For forward-auth believes (none: the socket peer is the client). */
   trustedProxies: TrustedProxies;
+  /** Metadata keys allowed answers forward as `X-Keyward-Meta-<key>` (KEYWARD_FORWARD_METADATA). */
+  forwardMetadata: readonly string[];
 }
 
 type Handler = (
@@ -39,7 +41,7 @@ type Handler = (
 
 export function gatewayDoors(deps: GatewayDeps) {
   const tokens = new ServiceTokens(deps.internalTokens);
-  const edge = new VerificationEdge({ verifier: deps.verifier, logger: deps.logger });
+  const edge = new VerificationEdge({ verifier: deps.verifier, logger: deps.logger, forwardMetadata: deps.forwardMetadata });
   const logAccess = accessLog(deps.logger, deps.metrics);
   const forwardAuth = forwardAuthHandler({ edge, tokens, trustedProxies: deps.trustedProxies, logAccess });
   const problemReplay = problemReplayHandler(tokens, logAccess);

@@ -16,7 +16,7 @@ import type { RawHeader } from "../domain/credentials.js";
 import type { HttpHeader } from "../domain/verdict.js";
 import { canonicalPath } from "../edge/canonical-path.js";
 import { clientIpFrom } from "../domain/request-context.js";
-import { problemAnswer, verdictAnswer } from "../edge/http-answer.js";
+import { problemAnswer } from "../edge/http-answer.js";
 import type { HttpAnswer } from "../edge/http-answer.js";
 import { rateLimitHeaders } from "../edge/identity.js";
 import { fromJoinedHeaders, withoutGatewayHeaders } from "../edge/raw-headers.js";
@@ -48,7 +48,7 @@ export function extAuthzService(edge: VerificationEdge, tokens: ServiceTokens): 
       if (decision.kind === "invalid") return denied(problemAnswer(400, "invalid_request", decision.detail));
       const { verdict } = decision;
       if (!verdict.allowed) return denied(verdict.http);
-      const allowed = verdictAnswer(verdict);
+      const allowed = edge.answer(verdict);
       const rateLimit = new Set(rateLimitHeaders(verdict).map((h) => h.name));
       return create(CheckResponseSchema, {
         status: { code: 0 },

@@ -10,7 +10,7 @@ import type { RawHeader } from "../domain/credentials.js";
 import { requestIdFrom } from "../domain/request-context.js";
 import type { AccessEntry, AccessLog } from "../edge/access-log.js";
 import type { TrustedProxies } from "../edge/client-ip.js";
-import { COMPAT_HEADER, nginxCompatAnswer, problemAnswer, replayedAnswer, unavailableAnswer, verdictAnswer } from "../edge/http-answer.js";
+import { COMPAT_HEADER, nginxCompatAnswer, problemAnswer, replayedAnswer, unavailableAnswer } from "../edge/http-answer.js";
 import type { HttpAnswer } from "../edge/http-answer.js";
 import { FORWARD_AUTH_PATH, originalRequest } from "../edge/original-request.js";
 import { fromRawHeaders, singleHeader, withoutGatewayHeaders } from "../edge/raw-headers.js";
@@ -49,7 +49,7 @@ export function forwardAuthHandler(deps: ForwardAuthDeps) {
     if (decision.kind === "invalid") return problemAnswer(400, "invalid_request", decision.detail);
     const { verdict } = decision;
     Object.assign(entry, { verdict: verdict.code, keyId: verdict.caller?.keyId, organizationId: verdict.caller?.organizationId });
-    return verdictAnswer(verdict);
+    return deps.edge.answer(verdict);
   }
 
   return async (req: Request, res: Response): Promise<void> => {

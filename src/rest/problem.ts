@@ -58,6 +58,7 @@ const REST_FIELD_NAMES: Readonly<Record<string, string>> = {
   expires_at: "expiresAt",
   grace_period: "gracePeriodSeconds",
   page_token: "cursor",
+  ip_allowlist: "ipAllowlist",
 };
 
 /** A dependency is down: worth retrying shortly. */

@@ -36,8 +36,8 @@ describe("IP allowlists over REST", () => {
   });
 
   it.each([
-    [{ ipAllowlist: ["10.0.0.0/8", "10.0.0.256"] }, 'ip_allowlist: "10.0.0.256" is not an IPv4 or IPv6 address or CIDR'],
-    [{ ipAllowlist: Array.from({ length: 101 }, (_, i) => `10.0.${i}.1`) }, "ip_allowlist: at most 100 entries"],
+    [{ ipAllowlist: ["10.0.0.0/8", "10.0.0.256"] }, 'ipAllowlist: "10.0.0.256" is not an IPv4 or IPv6 address or CIDR'],
+    [{ ipAllowlist: Array.from({ length: 101 }, (_, i) => `10.0.${i}.1`) }, "ipAllowlist: at most 100 entries"],
     [{ ipAllowlist: "10.0.0.0/8" }, "ipAllowlist: must be an array of strings, got string"],
     [{ ipAllowlist: [10] }, "ipAllowlist: must be an array of strings, got number"],
   ])("refuses %j with a 400 naming the problem, creating nothing", async (json, detail) => {
