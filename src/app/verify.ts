@@ -37,6 +37,12 @@ export interface VerifyInput {
   transport?: Transport;
   headers: readonly RawHeader[];
   requiredScope?: string;
+  /**
+   * For callers inside keyward (the REST shim): any one of these scopes
+   * grants the call, so one Verify decides (a denial names the first).
+   * Takes the place of `requiredScope` and the route policy.
+   */
+  grantingScopes?: readonly string[];
   method?: string;
   path?: string;
   workspaceId?: string;
@@ -69,7 +75,8 @@ const MAX_COST = 1_000_000;
 /** What Verify judges a key's request on, besides the key. */
 interface KeyRequest {
   workspace: string | null;
-  requiredScope: string | null;
+  /** Any one of them grants the call; null: no scope needed. */
+  requiredScopes: readonly string[] | null;
   clientIp: IpAddress | null;
   cost: number;
   now: Date;
@@ -103,7 +110,7 @@ export class Verifier {
     if (!Number.isInteger(cost) || cost < 1 || cost > MAX_COST) {
       throw invalidArgument("cost", `must be between 1 and ${MAX_COST}`);
     }
-    const requiredScope = this.requiredScope(input);
+    const requiredScopes = this.requiredScopes(input);
     const clientIp = input.clientIp ? parseIpAddress(input.clientIp) : null;
     if (input.clientIp && !clientIp) throw invalidArgument("client_ip", "is not an IPv4 or IPv6 address");
 
@@ -138,7 +145,7 @@ export class Verifier {
     }
     const key = found.record;
     const now = this.deps.now();
-    const verdict = await this.verifyKey(key, found.matched, { workspace, requiredScope, clientIp, cost, now });
+    const verdict = await this.verifyKey(key, found.matched, { workspace, requiredScopes, clientIp, cost, now });
     this.deps.usage.countVerdict(key.id, key.organizationId, verdict.code, now);
     if (verdict.allowed) this.deps.usage.recordUse(key.id, now);
     return verdict;
@@ -176,8 +183,9 @@ export class Verifier {
       keyIpAllowlist: key.ipAllowlist,
       keyCredits: null,
     };
-    if (request.requiredScope !== null && !grantsScope(key, request.requiredScope)) {
-      return deny("INSUFFICIENT_SCOPE", { caller, scope: request.requiredScope });
+    const scopes = request.requiredScopes;
+    if (scopes !== null && !scopes.some((scope) => grantsScope(key, scope))) {
+      return deny("INSUFFICIENT_SCOPE", { caller, scope: scopes[0] ?? "" });
     }
 
     // Per-key overrides get a pool of their own; everyone else shares the organization's.
@@ -234,18 +242,20 @@ export class Verifier {
     return { allowed, rateLimit };
   }
 
-  private requiredScope(input: VerifyInput): string | null {
+  private requiredScopes(input: VerifyInput): readonly string[] | null {
+    if (input.grantingScopes && input.grantingScopes.length > 0) return input.grantingScopes;
     if (input.requiredScope) {
       if (!SCOPE_PATTERN.test(input.requiredScope)) {
         throw invalidArgument("required_scope", "is 1-100 characters of A-Z a-z 0-9 . _ : / * -");
       }
-      return input.requiredScope;
+      return [input.requiredScope];
     }
     if (input.method && input.path) {
       if (input.method.length > 16 || input.path.length > 4096) {
         throw invalidArgument("path", "method or path is too long");
       }
-      return this.deps.routes.scopeFor(input.method, input.path);
+      const scope = this.deps.routes.scopeFor(input.method, input.path);
+      return scope === null ? null : [scope];
     }
     return null;
   }

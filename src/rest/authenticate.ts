@@ -35,17 +35,9 @@ export async function authenticate(
   clientIp: string,
 ): Promise<Authentication> {
   const headers = fromRawHeaders(req.rawHeaders);
-  const verify = (requiredScope: string) => verifier.verify({ transport: "rest", headers, requiredScope, clientIp });
-
-  const [asked = API_KEYS_WRITE_SCOPE, ...others] = GRANTING_SCOPES[access];
-  let verdict = await verify(asked);
-  // A key holding another scope that grants this access (api_keys:write
-  // implies read) asks again with it. The first verdict charged no quota
-  // (scope is checked before the rate limit), so asking again is fair.
-  const alternative = others.find((scope) => verdict.caller?.scopes.includes(scope));
-  if (verdict.code === "INSUFFICIENT_SCOPE" && alternative !== undefined) {
-    verdict = await verify(alternative);
-  }
+  // One Verify: any scope that grants this access will do (api_keys:write
+  // implies read), so a reading write key is never counted as a denial.
+  const verdict = await verifier.verify({ transport: "rest", headers, grantingScopes: GRANTING_SCOPES[access], clientIp });
   if (!verdict.allowed || !verdict.caller) return { ok: false, response: verdictResponse(verdict) };
   return {
     ok: true,

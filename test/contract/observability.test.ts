@@ -9,7 +9,7 @@ import { VerifyCode } from "../../gen/authn/v1/auth_pb.js";
 import { bearer, newKey, newOrganization } from "../support/fixtures.js";
 import { startTestKeyward } from "../support/keyward.js";
 import type { Clients, TestKeyward } from "../support/keyward.js";
-import { scrape } from "../support/metrics.js";
+import { labelledValue, scrape } from "../support/metrics.js";
 
 const token = randomBytes(24).toString("base64url");
 let service: TestKeyward;
@@ -101,3 +101,16 @@ describe("access log", () => {
     }
   });
 });
+
+describe("REST verdicts", () => {
+  it("count a write key reading keys as one allowed call, not a denial first", async () => {
+    const { key: writer } = await newKey(clients, org, { scopes: ["api_keys:write"] });
+    const denials = () => labelledValue(http(), 'keyward_verify_verdicts_total{code="INSUFFICIENT_SCOPE",transport="rest"}');
+    const allowed = () => labelledValue(http(), 'keyward_verify_verdicts_total{code="OK",transport="rest"}');
+    const [deniedBefore, allowedBefore] = [await denials(), await allowed()];
+    expect((await fetch(`${http()}/v1/api-keys`, { headers: { authorization: `Bearer ${writer}` } })).status).toBe(200);
+    expect(await denials()).toBe(deniedBefore);
+    expect(await allowed()).toBe(allowedBefore + 1);
+  });
+});
+
