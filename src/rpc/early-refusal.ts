@@ -17,6 +17,8 @@ export function refuseUnauthenticated(
   res: ServerResponse | Http2ServerResponse,
   extraHeaders: Readonly<Record<string, string>>,
 ): void {
+  // A client that already reset the stream (rapid reset) gets nothing.
+  if ("stream" in req && req.stream && (req.stream.destroyed || req.stream.closed)) return;
   const type = String(req.headers["content-type"] ?? "");
   if (type.startsWith("application/grpc")) {
     // Trailers-only: the status in the one HEADERS frame, which ends the stream.

@@ -59,7 +59,12 @@ export function rpcNodeHandler(options: RpcHandlerOptions) {
     }
     const requestId = requestIdFrom(req.headers["x-request-id"]);
     if (options.admit && !options.admit(handler.requestPath, req.headers)) {
-      refuseUnauthenticated(req, res, { "x-request-id": requestId });
+      try {
+        refuseUnauthenticated(req, res, { "x-request-id": requestId });
+      } catch (error) {
+        // The stream went away while we answered: nothing to tell anyone.
+        options.onError(error);
+      }
       options.onRefused?.(handler.requestPath, requestId);
       return;
     }
