@@ -5,7 +5,10 @@
  */
 import { randomBytes, createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { VerifyCode } from "../../gen/authn/v1/auth_pb.js";
+import { Authorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { bearer, newKey, newOrganization } from "../support/fixtures.js";
 import { startTestKeyward } from "../support/keyward.js";
 import type { Clients, TestKeyward } from "../support/keyward.js";
@@ -39,6 +42,18 @@ describe("metrics after traffic on every transport", () => {
     await expect(service.clients("grpc").auth.verify({ headers: bearer(key) })).rejects.toThrow(/service token/);
     expect((await fetch(`${http()}/v1/api-keys`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
     expect((await fetch(`${http()}/v1/api-keys`)).status).toBe(401);
+    // The gateway doors, on the internal port.
+    const rpcUrl = service.keyward.server.rpcUrl;
+    const forwardAuth = await fetch(`${rpcUrl}/forward-auth/v1/messages`, {
+      headers: { authorization: `Bearer ${key}`, "x-keyward-service-token": token },
+    });
+    expect(forwardAuth.status).toBe(200);
+    const check = createClient(Authorization, createGrpcTransport({ baseUrl: rpcUrl }));
+    const checked = await check.check(
+      { attributes: { request: { http: { method: "GET", path: "/v1/messages", headers: { authorization: `Bearer ${key}` } } } } },
+      { headers: { "x-keyward-service-token": token } },
+    );
+    expect(checked.status?.code).toBe(0);
 
     const text = await scrape(http());
     // A series given with its value must match the whole line; one without, any value.
@@ -55,6 +70,11 @@ describe("metrics after traffic on every transport", () => {
     has('keyward_request_duration_seconds_count{transport="rpc",route="authn.v1.AuthService/Verify",status="unauthenticated"}', 1);
     has('keyward_request_duration_seconds_count{transport="rest",route="/v1/api-keys",status="200"}', 1);
     has('keyward_request_duration_seconds_count{transport="rest",route="/v1/api-keys",status="401"}', 1);
+    has('keyward_verify_verdicts_total{code="OK",transport="forward_auth"}', 1);
+    has('keyward_verify_verdicts_total{code="OK",transport="ext_authz"}', 1);
+    has('keyward_verify_duration_seconds_count{transport="forward_auth",code="OK"}', 1);
+    has('keyward_request_duration_seconds_count{transport="forward_auth",route="/forward-auth",status="200"}', 1);
+    has('keyward_request_duration_seconds_count{transport="rpc",route="envoy.service.auth.v3.Authorization/Check",status="ok"}', 1);
     has('keyward_cache_lookups_total{cache="key",result="miss"}');
     has('keyward_cache_lookups_total{cache="key",result="hit"}');
     has('keyward_storage_operation_duration_seconds_count{operation="find key by hash",outcome="ok"}');
