@@ -41,8 +41,10 @@ export interface Config {
   /** Unset: the embedded, non-durable store. */
   mongodbUri: string | null;
   mongodbDatabase: string;
-  /** Unset: in-process limiter and cache. */
+  /** Unset (and no cluster): in-process limiter and cache. */
   redisUrl: string | null;
+  /** Seeds of a Redis Cluster, instead of `redisUrl`; null: not a cluster. */
+  redisClusterNodes: Array<{ host: string; port: number }> | null;
   /** A Redis command unanswered after this long fails (and the limiter falls back). */
   redisCommandTimeoutMs: number;
   /** True: while Redis is down, Verify answers UNAVAILABLE instead of limiting in-process. */
@@ -261,14 +263,36 @@ function checkTokens(tokens: readonly string[], mode: Environment): void {
   }
 }
 
+/** `host:port,host:port,...`: any nodes of the cluster (ioredis finds the rest). */
+function clusterNodes(env: Env): Config["redisClusterNodes"] {
+  const name = "KEYWARD_REDIS_CLUSTER_NODES";
+  const raw = text(env, name);
+  if (raw === null) return null;
+  if (text(env, "REDIS_URL") !== null) {
+    throw new ConfigError(name, "set either REDIS_URL (one Redis) or KEYWARD_REDIS_CLUSTER_NODES (Redis Cluster), not both");
+  }
+  return raw.split(",").map((seed) => {
+    const match = /^\[?([^\s[\]]+?)\]?:(\d{1,5})$/.exec(seed.trim());
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) {
+      throw new ConfigError(name, `must be comma-separated host:port seeds, got "${seed.trim()}"`);
+    }
+    return { host: match[1] ?? "", port };
+  });
+}
+
 /**
  * Workers share nothing in memory, so more than one needs the shared stores:
  * MongoDB for keys, Redis for exact pools and cache invalidation.
  */
 function workers(env: Env): number {
   const count = integer(env, "KEYWARD_WORKERS", 1, 1, 64);
-  if (count > 1 && (text(env, "MONGODB_URI") === null || text(env, "REDIS_URL") === null)) {
-    throw new ConfigError("KEYWARD_WORKERS", "more than 1 worker needs MONGODB_URI and REDIS_URL (workers share no memory)");
+  const redis = text(env, "REDIS_URL") ?? text(env, "KEYWARD_REDIS_CLUSTER_NODES");
+  if (count > 1 && (text(env, "MONGODB_URI") === null || redis === null)) {
+    throw new ConfigError(
+      "KEYWARD_WORKERS",
+      "more than 1 worker needs MONGODB_URI and REDIS_URL or KEYWARD_REDIS_CLUSTER_NODES (workers share no memory)",
+    );
   }
   return count;
 }
@@ -308,6 +332,7 @@ export function loadConfig(env: Env): Config {
     mongodbUri: url(env, "MONGODB_URI", ["mongodb:", "mongodb+srv:"]),
     mongodbDatabase: text(env, "KEYWARD_MONGODB_DATABASE") ?? "keyward",
     redisUrl: url(env, "REDIS_URL", ["redis:", "rediss:"]),
+    redisClusterNodes: clusterNodes(env),
     redisCommandTimeoutMs: integer(env, "KEYWARD_REDIS_COMMAND_TIMEOUT_MS", 500, 10, 60_000),
     rateLimitFailClosed: boolean(env, "KEYWARD_RATE_LIMIT_FAIL_CLOSED", false),
     logLevel: oneOf(env, "KEYWARD_LOG_LEVEL", LOG_LEVELS, "info"),

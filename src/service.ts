@@ -13,6 +13,7 @@ import { JoseUserTokenVerifier } from "./adapters/jwt/jose-user-token-verifier.j
 import { MongoAuditLog } from "./adapters/mongo/mongo-audit-log.js";
 import { connectMongo } from "./adapters/mongo/mongo-connection.js";
 import { closeRedis, openRedis } from "./adapters/redis/redis-connection.js";
+import { openRedisCluster } from "./adapters/redis/redis-cluster-connection.js";
 import { RedisCacheBus } from "./adapters/redis/redis-cache-bus.js";
 import { RedisRateLimiter } from "./adapters/redis/redis-rate-limiter.js";
 import { FailoverRateLimiter } from "./app/failover-rate-limiter.js";
@@ -95,11 +96,13 @@ interface Shared {
 }
 
 /**
- * With Redis: a limiter exact across replicas (in-process fallback) and
- * pub/sub invalidation. Without: both in-process, for a single replica.
+ * With Redis (one node or a cluster): a limiter exact across replicas
+ * (in-process fallback) and pub/sub invalidation. Without: both in-process,
+ * for a single replica.
  */
 async function openShared(config: Config, logger: Logger, metrics: Metrics): Promise<Shared> {
-  if (!config.redisUrl) {
+  const connection = { commandTimeoutMs: config.redisCommandTimeoutMs, logger };
+  if (!config.redisUrl && !config.redisClusterNodes) {
     logger.info("rate limiter and cache invalidation: in-process (one replica only; set REDIS_URL to share them)");
     return {
       limiter: new MemoryRateLimiter(),
@@ -108,8 +111,13 @@ async function openShared(config: Config, logger: Logger, metrics: Metrics): Pro
       close: async () => {},
     };
   }
-  const redis = await openRedis(config.redisUrl, { commandTimeoutMs: config.redisCommandTimeoutMs, logger });
-  logger.info({ failClosed: config.rateLimitFailClosed }, "rate limiter and cache invalidation: Redis");
+  const redis = config.redisClusterNodes
+    ? await openRedisCluster(config.redisClusterNodes, connection)
+    : await openRedis(config.redisUrl ?? "", connection);
+  logger.info(
+    { failClosed: config.rateLimitFailClosed, cluster: config.redisClusterNodes !== null },
+    "rate limiter and cache invalidation: Redis",
+  );
   const limiter = new FailoverRateLimiter({
     primary: new RedisRateLimiter(redis),
     fallback: new MemoryRateLimiter(),
@@ -140,7 +148,8 @@ export async function startKeyward(config: Config, logger: Logger, options: Keyw
   metrics.probeDependencies(dependencies);
   // Ready while storage answers; Redis is required only when fail-closed
   // (otherwise the in-process limiter keeps Verify answering: degraded, not down).
-  const required = ["storage", ...(config.redisUrl && config.rateLimitFailClosed ? ["redis"] : [])];
+  const usesRedis = config.redisUrl !== null || config.redisClusterNodes !== null;
+  const required = ["storage", ...(usesRedis && config.rateLimitFailClosed ? ["redis"] : [])];
   const readiness = async () => ({ checks: { storage: await storage.ping(), ...(await shared.dependencies()) }, required });
   const cache = new VerificationCache(storage, {
     ...config.cache,

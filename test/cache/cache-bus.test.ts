@@ -1,9 +1,13 @@
 import { Redis } from "ioredis";
-import { afterAll, describe, expect, inject, it } from "vitest";
+import type { Cluster } from "ioredis";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { MemoryCacheBus } from "../../src/adapters/memory/memory-cache-bus.js";
 import { INVALIDATION_CHANNEL, RedisCacheBus } from "../../src/adapters/redis/redis-cache-bus.js";
 import type { Invalidation } from "../../src/ports/cache-bus.js";
-import { startRedis } from "../setup/servers.js";
+import { openRedisCluster } from "../../src/adapters/redis/redis-cluster-connection.js";
+import { closeRedis } from "../../src/adapters/redis/redis-connection.js";
+import { startRedis, startRedisCluster } from "../setup/servers.js";
+import type { RedisClusterServer } from "../setup/servers.js";
 import { eventually } from "../support/eventually.js";
 import { cacheBusContract } from "./cache-bus.contract.js";
 
@@ -16,10 +20,24 @@ const connect = async (url: string) => {
   await new Promise((resolve) => redis.once("ready", resolve));
   return redis;
 };
-afterAll(() => {
-  for (const redis of connections) redis.disconnect();
-});
 const quiet = { warn: () => {} };
+let clusterServer: RedisClusterServer | undefined;
+const clusters: Cluster[] = [];
+/** The service's own cluster connection. */
+const connectCluster = async () => {
+  const seeds = clusterServer!.nodes.map((n) => ({ host: "127.0.0.1", port: n.port }));
+  const cluster = await openRedisCluster(seeds, { commandTimeoutMs: 2000, logger: { info: () => {}, warn: () => {} } });
+  clusters.push(cluster);
+  return cluster;
+};
+beforeAll(async () => {
+  clusterServer = await startRedisCluster();
+});
+afterAll(async () => {
+  for (const redis of connections) redis.disconnect();
+  await Promise.all(clusters.map((cluster) => closeRedis(cluster)));
+  await clusterServer?.stop();
+});
 
 cacheBusContract("memory", async () => {
   const bus = new MemoryCacheBus();
@@ -28,6 +46,12 @@ cacheBusContract("memory", async () => {
 cacheBusContract("redis", async () => ({
   a: new RedisCacheBus(await connect(inject("redisUrl")), quiet),
   b: new RedisCacheBus(await connect(inject("redisUrl")), quiet),
+}));
+
+// Classic PUBLISH on any node reaches subscribers on every node of the cluster.
+cacheBusContract("redis cluster", async () => ({
+  a: new RedisCacheBus(await connectCluster(), quiet),
+  b: new RedisCacheBus(await connectCluster(), quiet),
 }));
 
 describe("RedisCacheBus", () => {

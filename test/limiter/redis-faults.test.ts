@@ -7,7 +7,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { VerifyCode } from "../../gen/authn/v1/auth_pb.js";
-import { POOL_KEY_PREFIX } from "../../src/adapters/redis/redis-rate-limiter.js";
+import { poolKey } from "../../src/adapters/redis/redis-rate-limiter.js";
 import { startRedis } from "../setup/servers.js";
 import { eventually } from "../support/eventually.js";
 import type { RedisServer } from "../setup/servers.js";
@@ -44,7 +44,7 @@ async function service(env: Record<string, string>): Promise<{ keyward: Keyward;
 async function poolOnRedis(url: string, organizationId: string): Promise<boolean> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
   try {
-    return (await client.exists(`${POOL_KEY_PREFIX}org:${organizationId}:live`)) === 1;
+    return (await client.exists(poolKey(`org:${organizationId}:live`))) === 1;
   } finally {
     client.disconnect();
   }

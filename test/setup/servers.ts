@@ -1,6 +1,6 @@
 // Throwaway Redis and FerretDB servers on loopback ports, for the vitest global
 // setup and for tests that need a private server they can stop and restart.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 
@@ -67,6 +68,108 @@ export async function startRedis(opts: { port?: number } = {}): Promise<RedisSer
     await waitReady(proc, () => pingRedis(port, proc.child.pid));
     return { url: `redis://127.0.0.1:${port}`, port, stop: () => stopProc(proc) };
   });
+}
+
+export interface RedisClusterNode {
+  port: number;
+  /** The server's process id: the failover test kills a master with SIGKILL. */
+  pid: number;
+  /** `host:port` as the cluster names it in CLUSTER NODES. */
+  address: string;
+}
+
+export interface RedisClusterServer {
+  nodes: RedisClusterNode[];
+  /** `127.0.0.1:p1,127.0.0.1:p2,...`: the value of KEYWARD_REDIS_CLUSTER_NODES. */
+  seeds: string;
+  /** Stops every node (those already killed included) and removes their directories. */
+  stop(): Promise<void>;
+}
+
+/** How soon a master that stopped answering is failed over to its replica. */
+export const CLUSTER_NODE_TIMEOUT_MS = 1000;
+const CLUSTER_NODES = 6;
+
+/**
+ * A Redis Cluster of six `redis-server` processes on loopback: 3 masters and
+ * 3 replicas (`redis-cli --cluster create --cluster-replicas 1`), a short
+ * `cluster-node-timeout` so a killed master is replaced within seconds, no
+ * persistence, each node in its own temporary directory (its nodes.conf).
+ * Resolves once every node reports `cluster_state:ok` and knows all six.
+ */
+export async function startRedisCluster(): Promise<RedisClusterServer> {
+  const server = findOnPath('redis-server');
+  const cli = findOnPath('redis-cli');
+  if (server === undefined || cli === undefined) {
+    throw new Error(`redis-server and redis-cli must be installed (not found on PATH). ${HINT}`);
+  }
+  const procs: Proc[] = [];
+  const dirs: string[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(procs.map((proc) => stopProc(proc)));
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+    for (const dir of dirs) ownedDirs.delete(dir);
+  };
+  try {
+    const nodes: RedisClusterNode[] = [];
+    for (let i = 0; i < CLUSTER_NODES; i++) {
+      const [port, busPort] = [await freePort(), await freePort()];
+      const dir = await mkdtemp(join(tmpdir(), 'keyward-redis-cluster-'));
+      dirs.push(dir);
+      ownedDirs.add(dir);
+      const proc = launch(`redis-server (cluster node ${port})`, server, [
+        '--save', '',
+        '--appendonly', 'no',
+        '--bind', '127.0.0.1',
+        '--port', String(port),
+        '--cluster-enabled', 'yes',
+        '--cluster-port', String(busPort),
+        '--cluster-config-file', join(dir, 'nodes.conf'),
+        '--cluster-node-timeout', String(CLUSTER_NODE_TIMEOUT_MS),
+        '--dir', dir,
+      ]);
+      procs.push(proc);
+      nodes.push({ port, pid: proc.child.pid ?? 0, address: `127.0.0.1:${port}` });
+    }
+    await Promise.all(procs.map((proc, i) => waitReady(proc, () => pingRedis(nodes[i]!.port, proc.child.pid))));
+    await promisify(execFile)(
+      cli,
+      ['--cluster', 'create', ...nodes.map((n) => n.address), '--cluster-replicas', '1', '--cluster-yes'],
+      { timeout: START_TIMEOUT_MS },
+    );
+    await waitClusterOk(nodes.map((n) => n.port));
+    return { nodes, seeds: nodes.map((n) => n.address).join(','), stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function waitClusterOk(ports: number[]): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  const clients = ports.map(
+    (port) => new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, retryStrategy: () => null }),
+  );
+  for (const client of clients) client.on('error', () => {});
+  try {
+    for (;;) {
+      const infos = await Promise.all(
+        clients.map(async (c) => `${await c.cluster('INFO')}${await c.info('replication')}`).map((p) => p.catch(() => '')),
+      );
+      // Every node agrees, and every replica has synced (one that never did would not be promoted).
+      const ok = infos.every(
+        (info) =>
+          /^cluster_state:ok/m.test(info) &&
+          new RegExp(`^cluster_known_nodes:${ports.length}`, 'm').test(info) &&
+          (/^role:master/m.test(info) || /^master_link_status:up/m.test(info)),
+      );
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error(`Redis Cluster not ok after ${START_TIMEOUT_MS / 1000} s:\n${infos.join('\n')}`);
+      await sleep(POLL_MS);
+    }
+  } finally {
+    for (const client of clients) client.disconnect();
+  }
 }
 
 export async function startFerretDb(opts: { port?: number; dir?: string } = {}): Promise<FerretDbServer> {

@@ -1,3 +1,4 @@
+import { Cluster } from "ioredis";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { CacheBus, Invalidation } from "../../ports/cache-bus.js";
@@ -9,12 +10,22 @@ const SUBSCRIBE_WAIT_MS = 1000;
  * Invalidations over Redis pub/sub: every replica subscribes, so a revoke on
  * one reaches all of them in milliseconds. A subscriber that was cut off may
  * have missed messages; it is told to drop its whole cache on reconnect.
+ *
+ * On Redis Cluster this stays classic PUBLISH/SUBSCRIBE, on purpose: the
+ * cluster bus forwards a PUBLISH to every node, so each replica's
+ * subscription (on whichever node ioredis picked) receives it. Sharded
+ * pub/sub (SPUBLISH) would save that fan-out, but one channel is one slot,
+ * so it would put every invalidation on a single shard anyway, and
+ * invalidations come only from management writes: the fan-out costs nothing
+ * that matters. When a node leaves the cluster, the subscription may have
+ * been on it (ioredis moves it to another node; what was published in
+ * between is lost), so the cache is dropped then too.
  */
 export class RedisCacheBus implements CacheBus {
-  private subscriber: Redis | null = null;
+  private subscriber: Redis | Cluster | null = null;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly logger: Pick<Logger, "warn">,
   ) {}
 
@@ -32,11 +43,7 @@ export class RedisCacheBus implements CacheBus {
     // fail-fast connection, it queues SUBSCRIBE while Redis is down (so a
     // replica started during an outage subscribes once Redis is back) and
     // ioredis re-subscribes after every reconnect.
-    const subscriber = this.redis.duplicate({
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: null,
-      commandTimeout: undefined,
-    });
+    const subscriber = this.openSubscriber();
     this.subscriber = subscriber;
     subscriber.on("error", () => {}); // reported by the main connection
     let connectedBefore = false;
@@ -44,6 +51,12 @@ export class RedisCacheBus implements CacheBus {
       if (connectedBefore) onReconnect();
       connectedBefore = true;
     });
+    if (subscriber instanceof Cluster) {
+      subscriber.on("node error", () => {});
+      subscriber.on("-node", () => {
+        if (connectedBefore) onReconnect();
+      });
+    }
     subscriber.on("message", (_channel: string, message: string) => {
       const invalidation = parseInvalidation(message);
       if (invalidation) listener(invalidation);
@@ -59,6 +72,18 @@ export class RedisCacheBus implements CacheBus {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([subscribed, new Promise((resolve) => (timer = setTimeout(resolve, SUBSCRIBE_WAIT_MS)))]);
     clearTimeout(timer);
+  }
+
+  private openSubscriber(): Redis | Cluster {
+    if (this.redis instanceof Cluster) {
+      const { redisOptions } = this.redis.options;
+      return this.redis.duplicate([], {
+        enableOfflineQueue: true,
+        enableAutoPipelining: false,
+        redisOptions: { ...redisOptions, maxRetriesPerRequest: null, commandTimeout: undefined },
+      });
+    }
+    return this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
   }
 
   async close(): Promise<void> {

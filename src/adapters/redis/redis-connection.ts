@@ -1,4 +1,5 @@
 import { Redis } from "ioredis";
+import type { Cluster } from "ioredis";
 import type { Logger } from "pino";
 
 export interface RedisConnectionOptions {
@@ -53,8 +54,8 @@ export async function openRedis(url: string, options: RedisConnectionOptions): P
   return redis;
 }
 
-/** Closes the connection: QUIT when connected, else just stop reconnecting. */
-export async function closeRedis(redis: Redis): Promise<void> {
+/** Closes the connection (one node or a cluster): QUIT when connected, else just stop reconnecting. */
+export async function closeRedis(redis: Redis | Cluster): Promise<void> {
   if (redis.status === "ready") {
     try {
       await redis.quit();
