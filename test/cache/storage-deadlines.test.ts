@@ -4,6 +4,8 @@
  * process is stopped (SIGSTOP), its sockets open and silent, then resumed.
  * A private FerretDB, so no other test sees the hang.
  */
+import { spawn } from "node:child_process";
+import path from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VerifyCode } from "../../gen/authn/v1/auth_pb.js";
@@ -98,3 +100,57 @@ describe("a hung MongoDB (SIGSTOP)", () => {
     expect((await clients.auth.verify({ headers: bearer(fresh.key) })).code).toBe(VerifyCode.OK);
   });
 });
+
+/** Holds SQLite's write lock on a FerretDB database file (python3's sqlite3), until released. */
+async function lockDatabase(file: string): Promise<{ release(): Promise<void> }> {
+  const child = spawn("python3", ["-c", [
+    "import sqlite3, sys",
+    "db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)",
+    "db.execute('BEGIN IMMEDIATE')",
+    "print('locked', flush=True)",
+    "sys.stdin.read()",
+  ].join("\n"), file], { stdio: ["pipe", "pipe", "inherit"] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once("data", () => resolve());
+    child.once("exit", (code) => reject(new Error(`the lock holder exited with ${String(code)}`)));
+  });
+  return {
+    release: () =>
+      new Promise((resolve) => {
+        child.once("exit", () => resolve());
+        child.stdin.end();
+      }),
+  };
+}
+
+describe("a locked MongoDB-compatible store (pings answer, writes wait on a lock)", () => {
+  it("fails writes within the deadline while reads and cached keys go on, and writes again once the lock is gone", async () => {
+    const org = await newOrganization(clients);
+    const known = await newKey(clients, org);
+    expect((await clients.auth.verify({ headers: bearer(known.key) })).code).toBe(VerifyCode.OK);
+    const lock = await lockDatabase(path.join(ferret.dir, `${service.database}.sqlite`));
+    try {
+      for (const [name, call] of Object.entries({
+        "CreateApiKey": () => clients.apiKeys.createApiKey({ organizationId: org, name: "during the lock" }),
+        "RevokeApiKey": () => clients.apiKeys.revokeApiKey({ organizationId: org, id: known.id }),
+      })) {
+        const { ms, code } = await failure(call);
+        expect(code, name).toBe(Code.Unavailable);
+        expect(ms, name).toBeLessThan(DEADLINE_MS + SLACK_MS);
+      }
+      expect((await clients.apiKeys.getApiKey({ organizationId: org, id: known.id })).apiKey?.active).toBe(true);
+      expect((await clients.auth.verify({ headers: bearer(known.key) })).code).toBe(VerifyCode.OK);
+    } finally {
+      await lock.release();
+    }
+    await eventually(async () => {
+      try {
+        await newKey(clients, org);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  });
+});
+
