@@ -40,6 +40,8 @@ import { seed } from "./seed.js";
 import { checkVerify } from "./verify-check.js";
 
 const VERIFY = "verify (cache hit)";
+/** The same server and path, with a key that has an IP allowlist and credits. */
+const VERIFY_CONTROLS = "verify (cache hit, allowlist + credits)";
 const MISS_FERRETDB = "verify (cache miss, FerretDB)";
 const MISS_EMBEDDED = "verify (cache miss, embedded store)";
 const VERIFY_CLUSTER = "verify, 2 cluster workers";
@@ -109,11 +111,12 @@ async function main(): Promise<void> {
   const verdict = { BENCH_RESPONSE: Buffer.from(data.verdict).toString("base64") };
   const servers = new Map<string, NodeServer>([
     [VERIFY, verify],
+    [VERIFY_CONTROLS, verify],
     [TRIVIAL, await startServer("trivial-connect", "bench/trivial-server.ts", verdict)],
     [TRIVIAL_WRAPPED, await startServer("trivial-wrapped", "bench/trivial-server.ts", { ...verdict, BENCH_HANDLER: "keyward" })],
     [RAW, await startServer("raw-http2", "bench/raw-server.ts", verdict)],
   ]);
-  const paced = [VERIFY, TRIVIAL, RAW];
+  const paced = [VERIFY, VERIFY_CONTROLS, TRIVIAL, RAW];
   if (otherNode) {
     const major = execFileSync(otherNode, ["-p", "process.versions.node.split('.')[0]"], { encoding: "utf8" }).trim();
     for (const [scenario, file, env] of [
@@ -126,10 +129,13 @@ async function main(): Promise<void> {
     }
   }
   const bodyFiles = new Map<Protocol, string>();
+  const controlsBodyFiles = new Map<Protocol, string>();
   for (const protocol of PROTOCOLS) {
-    const file = join(scratch, `verify-${protocol}.bin`);
-    await writeFile(file, WIRES[protocol].encode(gatewayRequest(data.hotKey)));
-    bodyFiles.set(protocol, file);
+    for (const [files, key, name] of [[bodyFiles, data.hotKey, "verify"], [controlsBodyFiles, data.controlledKey, "verify-controls"]] as const) {
+      const file = join(scratch, `${name}-${protocol}.bin`);
+      await writeFile(file, WIRES[protocol].encode(gatewayRequest(key)));
+      files.set(protocol, file);
+    }
   }
 
   const runs: RunRecord[] = [];
@@ -145,7 +151,7 @@ async function main(): Promise<void> {
     const { result, resources } = await metered(server, redis.url, () => h2load({
       url: server.url + VERIFY_PATH,
       headers: WIRES[protocol].headers,
-      bodyFile: bodyFiles.get(protocol) ?? "",
+      bodyFile: (scenario === VERIFY_CONTROLS ? controlsBodyFiles : bodyFiles).get(protocol) ?? "",
       clients: shape.clients,
       streams: shape.streams,
       durationS: shape.durationS,

@@ -20,6 +20,12 @@ export interface Seed {
   organizationId: string;
   /** The key the cache-hit runs use. */
   hotKey: string;
+  /**
+   * A key with both per-key controls: an IP allowlist the bench's client IP
+   * is in, and credits (10^12, never exhausted), so its Verify also checks
+   * the allowlist and spends a credit in storage.
+   */
+  controlledKey: string;
   /** Distinct keys for the cache-miss runs, each sent once. */
   coldKeys: string[];
   /** A real allowed verdict for hotKey, binary: what the baselines answer. */
@@ -38,6 +44,15 @@ export async function seed(rpcUrl: string, coldKeyCount: number): Promise<Seed> 
     (await apiKeys.createApiKey({ organizationId, name, scopes: ["send", "read"] })).key;
 
   const hotKey = await createKey("bench hot key");
+  const controlledKey = (
+    await apiKeys.createApiKey({
+      organizationId,
+      name: "bench key with allowlist and credits",
+      scopes: ["send", "read"],
+      ipAllowlist: ["203.0.113.0/24", "2001:db8::/32"],
+      credits: { remaining: 1_000_000_000_000n },
+    })
+  ).key;
   const coldKeys: string[] = [];
   // A few creations in flight at once: storage-bound, not the bench's subject.
   const CONCURRENCY = 16;
@@ -51,9 +66,11 @@ export async function seed(rpcUrl: string, coldKeyCount: number): Promise<Seed> 
     }),
   );
 
-  const response = await createClient(AuthService, transport).verify(gatewayRequest(hotKey));
+  const auth = createClient(AuthService, transport);
+  const response = await auth.verify(gatewayRequest(hotKey));
   expectAllowed(response, "seed");
-  return { organizationId, hotKey, coldKeys, verdict: toBinary(VerifyResponseSchema, create(VerifyResponseSchema, response)) };
+  expectAllowed(await auth.verify(gatewayRequest(controlledKey)), "seed (allowlist + credits)");
+  return { organizationId, hotKey, controlledKey, coldKeys, verdict: toBinary(VerifyResponseSchema, create(VerifyResponseSchema, response)) };
 }
 
 /** A bench whose requests were denied would measure the wrong path: fail loudly. */
