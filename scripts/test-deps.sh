@@ -20,10 +20,11 @@ as_root() {
   fi
 }
 
-# --- Debian packages: redis-server, docker-compose (validates the compose file),
+# --- Debian packages: redis-server and redis-cli (which creates the test Redis
+# Cluster), docker-compose (validates the compose file),
 # caddy and nginx (the gateway tests run deploy/gateways/ with them).
 # Each is installed only when its command is missing.
-debian=(redis-server:redis-server docker-compose:docker-compose caddy:caddy nginx:nginx-light)  # command:package
+debian=(redis-server:redis-server redis-cli:redis-tools docker-compose:docker-compose caddy:caddy nginx:nginx-light)  # command:package
 # nginx installs into /usr/sbin, which a user's PATH may lack.
 case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin ;; esac
 missing=()
