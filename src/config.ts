@@ -41,6 +41,10 @@ export interface Config {
   /** Unset: the embedded, non-durable store. */
   mongodbUri: string | null;
   mongodbDatabase: string;
+  /** What a write waits for: `"majority"` of the replica set (default), or a number of members. */
+  mongodbWriteConcern: "majority" | number;
+  /** Reads from the primary only (default), or from a secondary while there is no primary. */
+  mongodbReadPreference: "primary" | "primaryPreferred";
   /** Unset (and no cluster): in-process limiter and cache. */
   redisUrl: string | null;
   /** Seeds of a Redis Cluster, instead of `redisUrl`; null: not a cluster. */
@@ -263,6 +267,17 @@ function checkTokens(tokens: readonly string[], mode: Environment): void {
   }
 }
 
+function writeConcern(env: Env): Config["mongodbWriteConcern"] {
+  const name = "KEYWARD_MONGODB_WRITE_CONCERN";
+  const raw = text(env, name) ?? "majority";
+  if (raw === "majority") return raw;
+  // 0 (unacknowledged) would hide every failed write from the caller.
+  if (!/^\d{1,2}$/.test(raw) || Number(raw) < 1) {
+    throw new ConfigError(name, `must be majority or a number of members from 1 to 99, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
 /** `host:port,host:port,...`: any nodes of the cluster (ioredis finds the rest). */
 function clusterNodes(env: Env): Config["redisClusterNodes"] {
   const name = "KEYWARD_REDIS_CLUSTER_NODES";
@@ -331,6 +346,8 @@ export function loadConfig(env: Env): Config {
     forwardMetadata: forwardMetadata(env),
     mongodbUri: url(env, "MONGODB_URI", ["mongodb:", "mongodb+srv:"]),
     mongodbDatabase: text(env, "KEYWARD_MONGODB_DATABASE") ?? "keyward",
+    mongodbWriteConcern: writeConcern(env),
+    mongodbReadPreference: oneOf(env, "KEYWARD_MONGODB_READ_PREFERENCE", ["primary", "primaryPreferred"] as const, "primary"),
     redisUrl: url(env, "REDIS_URL", ["redis:", "rediss:"]),
     redisClusterNodes: clusterNodes(env),
     redisCommandTimeoutMs: integer(env, "KEYWARD_REDIS_COMMAND_TIMEOUT_MS", 500, 10, 60_000),

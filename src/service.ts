@@ -63,9 +63,13 @@ interface Storage {
 
 async function openStorage(config: Config, logger: Logger, metrics: Metrics): Promise<Storage> {
   if (config.mongodbUri) {
-    const mongo = await connectMongo(config.mongodbUri, config.mongodbDatabase, config.mongodbTimeoutMs, (operation, outcome, seconds) =>
-      metrics.storageDuration.observe({ operation, outcome }, seconds),
-    );
+    const mongo = await connectMongo(config.mongodbUri, {
+      defaultDatabase: config.mongodbDatabase,
+      timeoutMs: config.mongodbTimeoutMs,
+      observe: (operation, outcome, seconds) => metrics.storageDuration.observe({ operation, outcome }, seconds),
+      writeConcern: config.mongodbWriteConcern,
+      readPreference: config.mongodbReadPreference,
+    });
     const audit = new MongoAuditLog(mongo.db, mongo.deadline);
     await audit.ensureIndexes();
     logger.info({ database: mongo.db.databaseName }, "storage: MongoDB");

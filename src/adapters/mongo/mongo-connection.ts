@@ -1,6 +1,6 @@
 import { MongoClient } from "mongodb";
 import { StartupError } from "../../config.js";
-import type { Db } from "mongodb";
+import type { Db, W } from "mongodb";
 import { DEFAULT_STORAGE_DEADLINE_MS, StorageDeadline } from "./deadline.js";
 import type { StorageObserver } from "./deadline.js";
 import { MongoCreditStore } from "./mongo-credit-store.js";
@@ -23,16 +23,40 @@ export interface MongoStores {
   close(): Promise<void>;
 }
 
+/** Where reads may go in a replica set: the primary only, or a secondary while there is none. */
+export type MongoReadPreference = "primary" | "primaryPreferred";
+
+export interface MongoConnectionOptions {
+  /** The database when the URI names none. */
+  defaultDatabase: string;
+  /** How long an operation may wait (server selection, connection, the operation itself). */
+  timeoutMs?: number;
+  /** Told the duration and outcome of every operation (metrics). */
+  observe?: StorageObserver;
+  /**
+   * Acknowledgement every write waits for: `"majority"` (default) survives the
+   * loss of the primary, since a majority of the replica set holds it; a
+   * number waits for that many members.
+   */
+  writeConcern?: W;
+  /**
+   * `primary` (default): reads see every acknowledged write; during an
+   * election a read waits for a new primary (up to `timeoutMs`).
+   * `primaryPreferred`: a secondary answers meanwhile, possibly stale.
+   */
+  readPreference?: MongoReadPreference;
+}
+
 /**
  * Connects, creates indexes and answers the stores. The database is the one
- * named in the URI, else `defaultDatabase`.
+ * named in the URI, else `defaultDatabase`. Every store reads and writes with
+ * the database's read preference and write concern, so key writes (create,
+ * roll, revoke, credits) wait for the configured acknowledgement.
  */
-export async function connectMongo(
-  uri: string,
-  defaultDatabase: string,
-  timeoutMs = DEFAULT_STORAGE_DEADLINE_MS,
-  observe?: StorageObserver,
-): Promise<MongoStores> {
+export async function connectMongo(uri: string, options: MongoConnectionOptions): Promise<MongoStores> {
+  const { defaultDatabase, timeoutMs = DEFAULT_STORAGE_DEADLINE_MS, observe } = options;
+  const writeConcern = { w: options.writeConcern ?? "majority" };
+  const readPreference = options.readPreference ?? "primary";
   // Fail fast on a dead server instead of holding the hot path behind it:
   // selection and connection give up after timeoutMs, the verification cache
   // answers what it can, and the rest is UNAVAILABLE. (The driver ignores
@@ -40,6 +64,8 @@ export async function connectMongo(
   const client = new MongoClient(uri, {
     serverSelectionTimeoutMS: timeoutMs,
     connectTimeoutMS: timeoutMs,
+    writeConcern,
+    readPreference,
   });
   try {
     await client.connect();
@@ -51,7 +77,7 @@ export async function connectMongo(
       { cause: error },
     );
   }
-  const db = client.db(new URL(uri).pathname.slice(1) || defaultDatabase);
+  const db = client.db(new URL(uri).pathname.slice(1) || defaultDatabase, { writeConcern, readPreference });
   const deadline = new StorageDeadline(timeoutMs, observe);
   const keys = new MongoKeyStore(db, deadline);
   await keys.ensureIndexes();
