@@ -4,7 +4,8 @@
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { describe, expect, inject, it, vi } from 'vitest';
-import { startFerretDb, startRedis, type FerretDbServer, type RedisServer } from './servers.js';
+import { existsSync } from 'node:fs';
+import { startFerretDb, startRedis, startRedisCluster, type FerretDbServer, type RedisServer } from './servers.js';
 
 interface Doc {
   _id: string;
@@ -94,6 +95,39 @@ describe('private servers', () => {
       client.disconnect();
       await second?.stop();
       await first.stop();
+    }
+  });
+
+  it('redis cluster: 3 masters with a replica each, all slots served, every process stopped and its dir removed', async () => {
+    const cluster = await startRedisCluster();
+    const client = new Redis(cluster.nodes[0]!.port, '127.0.0.1');
+    try {
+      expect(cluster.seeds.split(',')).toHaveLength(6);
+      const lines = ((await client.cluster('NODES')) as string).trim().split('\n');
+      const masters = lines.filter((l) => l.split(' ')[2]?.includes('master'));
+      const replicas = lines.filter((l) => l.split(' ')[2]?.includes('slave'));
+      expect([masters.length, replicas.length]).toEqual([3, 3]);
+      // Each replica follows a different master.
+      expect(new Set(replicas.map((l) => l.split(' ')[3])).size).toBe(3);
+      expect(await client.cluster('INFO')).toMatch(/^cluster_slots_assigned:16384/m);
+      const pids = cluster.nodes.map((n) => n.pid);
+      const dirs = await Promise.all(
+        cluster.nodes.map(async (n) => {
+          const node = new Redis(n.port, '127.0.0.1');
+          try {
+            return ((await node.config('GET', 'dir')) as string[])[1] ?? '';
+          } finally {
+            node.disconnect();
+          }
+        }),
+      );
+      client.disconnect();
+      await cluster.stop();
+      for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+      for (const dir of dirs) expect(existsSync(dir)).toBe(false);
+    } finally {
+      client.disconnect();
+      await cluster.stop();
     }
   });
 });
