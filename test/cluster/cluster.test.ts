@@ -3,10 +3,12 @@
  * cluster (3 masters, 3 replicas) and FerretDB. Pools are exact across them,
  * revocations cross over pub/sub, and killing the master that owns a pool's
  * slot costs a short in-process fallback, never an RPC error, after which the
- * promoted replica holds the shared pool again, without a restart.
+ * promoted replica holds the shared pool again, without a restart; a third
+ * process, fail-closed, answers UNAVAILABLE meanwhile and nothing else.
  */
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { VerifyCode } from "../../gen/authn/v1/auth_pb.js";
@@ -16,24 +18,26 @@ import type { RedisClusterServer } from "../setup/servers.js";
 import { eventually } from "../support/eventually.js";
 import { bearer, newKey, newOrganization } from "../support/fixtures.js";
 import { metricValue } from "../support/metrics.js";
-import { startReplicas } from "../support/replicas.js";
+import { startReplica, startReplicas } from "../support/replicas.js";
 import type { Replica } from "../support/replicas.js";
 import { organizationWithPlan } from "../limiter/support.js";
 
 let redis: RedisClusterServer;
 let replicas: Replica[] = [];
+let env: Record<string, string>;
 let client: Cluster;
 
 beforeAll(async () => {
   redis = await startRedisCluster();
-  replicas = await startReplicas(2, {
+  env = {
     MONGODB_URI: inject("mongoUri"),
     KEYWARD_MONGODB_DATABASE: `kw_${randomUUID().replaceAll("-", "").slice(0, 16)}`,
     KEYWARD_REDIS_CLUSTER_NODES: redis.seeds,
     // Only pub/sub can tell one replica about a change made on the other.
     KEYWARD_CACHE_TTL_MS: "3600000",
     KEYWARD_CACHE_NEGATIVE_TTL_MS: "3600000",
-  });
+  };
+  replicas = await startReplicas(2, env);
   client = new Cluster(redis.nodes.map((n) => ({ host: "127.0.0.1", port: n.port })));
   client.on("error", () => {});
 });
@@ -47,16 +51,23 @@ const fallbacks = async (replica: Replica) => metricValue(replica.httpUrl, "keyw
 
 /** The address (`127.0.0.1:port`) of the master serving `slot`, as a live node sees it. */
 async function masterOf(slot: number): Promise<string> {
-  const nodes = (await client.cluster("NODES")) as string;
-  for (const line of nodes.trim().split("\n")) {
-    const [, address = "", flags = "", , , , , , ...ranges] = line.split(" ");
-    if (!flags.split(",").includes("master") || flags.includes("fail")) continue;
-    for (const range of ranges) {
-      const [from, to = from] = range.split("-").map(Number);
-      if (from !== undefined && to !== undefined && slot >= from && slot <= to) return address.split("@")[0] ?? "";
-    }
-  }
-  throw new Error(`no live master serves slot ${slot}`);
+  return (await liveMasters()).find((m) => m.slots(slot))?.address ?? "";
+}
+
+/** The live masters: address, whether a live replica follows it, which slots it serves. */
+async function liveMasters(): Promise<Array<{ address: string; replicated: boolean; slots(slot: number): boolean }>> {
+  const lines = ((await client.cluster("NODES")) as string).trim().split("\n").map((line) => line.split(" "));
+  return lines
+    .filter(([, , flags = ""]) => flags.split(",").includes("master") && !flags.includes("fail"))
+    .map(([id, address = "", , , , , , , ...ranges]) => ({
+      address: address.split("@")[0] ?? "",
+      replicated: lines.some(([, , flags = "", master]) => master === id && !flags.includes("fail")),
+      slots: (slot: number) =>
+        ranges.some((range) => {
+          const [from = -1, to = from] = range.split("-").map(Number);
+          return slot >= from && slot <= to;
+        }),
+    }));
 }
 
 describe("two service processes on Redis Cluster", () => {
@@ -172,5 +183,69 @@ describe("two service processes on Redis Cluster", () => {
     expect(figures.newMaster).not.toBe(victim);
     expect(Number(await client.hget(pool, "level"))).toBeGreaterThan(limit * 0.25);
     expect(sharedSince(lastFallback, 0) && sharedSince(lastFallback, 1)).toBe(true);
+  }, 60_000);
+
+  it("fail closed on request: UNAVAILABLE while the pool's master is being replaced, never an unchecked allow", async () => {
+    const [a] = replicas as [Replica, Replica];
+    const closed = await startReplica({ ...env, KEYWARD_RATE_LIMIT_FAIL_CLOSED: "true" });
+    try {
+      // A pool on a master that still has a replica to promote.
+      let org = await organizationWithPlan(a.clients, 1_000_000, 86_400_000);
+      let victim = "";
+      for (let attempt = 0; attempt < 20 && !victim; attempt++) {
+        const slot = (await client.cluster("KEYSLOT", poolKey(`org:${org.id}:live`))) as number;
+        const master = (await liveMasters()).find((m) => m.slots(slot));
+        if (master?.replicated) victim = master.address;
+        else org = await organizationWithPlan(a.clients, 1_000_000, 86_400_000);
+      }
+      const node = redis.nodes.find((n) => n.address === victim);
+      if (!node) throw new Error("no replicated master found for a pool");
+      const key = await org.newKey();
+      expect((await closed.clients.auth.verify({ headers: bearer(key) })).allowed).toBe(true);
+
+      const outcomes: Array<{ at: number; outcome: string }> = [];
+      let running = true;
+      const worker = async () => {
+        while (running) {
+          let outcome: string;
+          try {
+            const verdict = await closed.clients.auth.verify({ headers: bearer(key) });
+            outcome = verdict.allowed ? "allowed" : `denied ${verdict.code}`;
+          } catch (error) {
+            outcome = ConnectError.from(error).code === Code.Unavailable ? "unavailable" : `error ${String(error)}`;
+            await sleep(10);
+          }
+          outcomes.push({ at: performance.now(), outcome });
+        }
+      };
+      const load = Array.from({ length: 8 }, worker);
+      let killedAt = 0;
+      try {
+        await sleep(300);
+        killedAt = performance.now();
+        process.kill(node.pid, "SIGKILL");
+        await eventually(async () => {
+          const last = outcomes.filter((o) => o.outcome === "unavailable").at(-1)?.at;
+          return last !== undefined && outcomes.some((o) => o.at > last + 1000 && o.outcome === "allowed");
+        }, 300, 100);
+      } finally {
+        running = false;
+        await Promise.all(load);
+      }
+      const unavailable = outcomes.filter((o) => o.outcome === "unavailable");
+      console.log(
+        `fail-closed failover: ${JSON.stringify({
+          unavailableMs: Math.round(unavailable.at(-1)!.at - killedAt),
+          unavailableCalls: unavailable.length,
+          calls: outcomes.length,
+        })}`,
+      );
+      expect(outcomes.filter((o) => o.outcome !== "allowed" && o.outcome !== "unavailable")).toEqual([]);
+      expect(await metricValue(closed.httpUrl, "keyward_rate_limiter_unavailable_total")).toBe(unavailable.length);
+      expect(await metricValue(closed.httpUrl, "keyward_rate_limiter_fallback_total")).toBe(0);
+      expect(closed.child.exitCode).toBeNull();
+    } finally {
+      await closed.stop();
+    }
   }, 60_000);
 });
