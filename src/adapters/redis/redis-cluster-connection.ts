@@ -21,11 +21,11 @@ const SLOTS_REFRESH_INTERVAL_MS = 1000;
  * openRedis does: no offline queue while the cluster is not ready, no
  * per-command retries (a few fast redirections at most), a command timeout
  * on every node; slot-map refreshes and reconnections go on in the
- * background. While the master that owns a
- * pool's slot is down, that pool's commands fail at once (the limiter falls
- * back); once the cluster has promoted its replica, the next refresh of the
- * slot map sends them there, without a restart. Resolves once the first
- * attempt has succeeded or failed.
+ * background. While the master that owns a pool's slot is down, that pool's
+ * commands fail within a few hundred milliseconds (the limiter falls back;
+ * other slots are unaffected); once the cluster has promoted its replica,
+ * the next refresh of the slot map sends them there, without a restart.
+ * Resolves once the first attempt has succeeded or failed.
  */
 export async function openRedisCluster(seeds: readonly ClusterSeed[], options: RedisConnectionOptions): Promise<Cluster> {
   const cluster = new Cluster(
