@@ -41,6 +41,12 @@ function statFields(pid: number): string[] {
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 }
 
+/** The CPU seconds of several Redis nodes together (a cluster), or null when one cannot tell. */
+export async function redisCpuTotal(urls: readonly string[]): Promise<number | null> {
+  const each = await Promise.all(urls.map(redisCpuSeconds));
+  return each.some((s) => s === null) ? null : each.reduce<number>((sum, s) => sum + (s ?? 0), 0);
+}
+
 /** Redis's used_cpu_user + used_cpu_sys, in seconds. */
 export async function redisCpuSeconds(url: string): Promise<number | null> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });

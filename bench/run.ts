@@ -23,7 +23,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
-import { startFerretDb, startRedis } from "../test/setup/servers.js";
+import { startFerretDb, startRedis, startRedisCluster } from "../test/setup/servers.js";
 import { ensureDependencies, h2loadVersion } from "./deps.js";
 import { h2load } from "./h2load.js";
 import { nodeLoad } from "./node-load.js";
@@ -34,7 +34,7 @@ import type { NodeServer } from "./processes.js";
 import { profile } from "./profile.js";
 import { RAW, TARGETS, TRIVIAL, buildRows, formatTable, writeResults } from "./report.js";
 import type { LoadKind, Resources, RunRecord } from "./report.js";
-import { processCpuSeconds, redisCpuSeconds } from "./resources.js";
+import { processCpuSeconds, redisCpuTotal } from "./resources.js";
 import type { LoadResult } from "./stats.js";
 import { seed } from "./seed.js";
 import { checkVerify } from "./verify-check.js";
@@ -45,6 +45,8 @@ const VERIFY_CONTROLS = "verify (cache hit, allowlist + credits)";
 const MISS_FERRETDB = "verify (cache miss, FerretDB)";
 const MISS_EMBEDDED = "verify (cache miss, embedded store)";
 const VERIFY_CLUSTER = "verify, 2 cluster workers";
+const VERIFY_REDIS_CLUSTER = "verify (cache hit), Redis Cluster";
+const VERIFY_CLUSTER_REDIS_CLUSTER = "verify, 2 workers, Redis Cluster";
 const TRIVIAL_WRAPPED = "trivial + rpcNodeHandler";
 
 /** The load shapes, the same for every server (h2load). */
@@ -144,11 +146,11 @@ async function main(): Promise<void> {
     server: NodeServer,
     protocol: Protocol,
     load: LoadKind,
-    options: { rate?: number; warmUpS?: number } = {},
+    options: { rate?: number; warmUpS?: number; redisNodes?: readonly string[] } = {},
   ): Promise<RunRecord> => {
     const shape = LOADS[load];
     const warmUpS = options.warmUpS ?? ("warmUpS" in shape ? shape.warmUpS : undefined);
-    const { result, resources } = await metered(server, redis.url, () => h2load({
+    const { result, resources } = await metered(server, options.redisNodes ?? redis.url, () => h2load({
       url: server.url + VERIFY_PATH,
       headers: WIRES[protocol].headers,
       bodyFile: (scenario === VERIFY_CONTROLS ? controlsBodyFiles : bodyFiles).get(protocol) ?? "",
@@ -196,6 +198,21 @@ async function main(): Promise<void> {
   }
   await checkVerify(verify.url, data.hotKey, "after the cache-hit runs");
   for (const server of servers.values()) await server.stop();
+
+  // The same hot-key runs with every Redis use on a Redis Cluster (3 masters,
+  // 3 replicas on this machine): one process, then two workers.
+  log("Redis Cluster: 6 redis-server nodes, 3 masters");
+  const redisCluster = await startRedisCluster();
+  cleanups.push(() => redisCluster.stop());
+  const clusterEnv = { ...serviceEnv, REDIS_URL: "", KEYWARD_REDIS_CLUSTER_NODES: redisCluster.seeds };
+  const redisNodes = redisCluster.seeds.split(",").map((seed) => `redis://${seed}`);
+  for (const [scenario, workers] of [[VERIFY_REDIS_CLUSTER, "1"], [VERIFY_CLUSTER_REDIS_CLUSTER, "2"]] as const) {
+    const server = await startServer(scenario, "bench/keyward-server.ts", { ...clusterEnv, BENCH_WORKERS: workers });
+    for (const protocol of PROTOCOLS) record(await measure(scenario, server, protocol, "throughput", { warmUpS: 2, redisNodes }));
+    await checkVerify(server.url, data.hotKey, `after ${scenario}`);
+    await server.stop();
+  }
+  await redisCluster.stop();
 
   log("2 node:cluster workers sharing the port");
   const cluster = await startServer("keyward-cluster", "bench/keyward-server.ts", { ...serviceEnv, BENCH_WORKERS: "2" });
@@ -339,19 +356,21 @@ async function cacheMiss(
  * request at the measured rate (a warm-up is assumed to run at that rate
  * too), and the GC pauses the server saw.
  */
+/** `redis`: the URL of each Redis node whose CPU the run is charged with. */
 async function metered(
   server: NodeServer,
-  redisUrl: string,
+  redis: string | readonly string[],
   load: () => Promise<LoadResult>,
 ): Promise<{ result: LoadResult; resources: Resources }> {
+  const redisUrls = typeof redis === "string" ? [redis] : redis;
   await server.gcStats(); // starts the count afresh
   const cpu0 = processCpuSeconds(server.pid);
-  const redis0 = await redisCpuSeconds(redisUrl);
+  const redis0 = await redisCpuTotal(redisUrls);
   const started = performance.now();
   const result = await load();
   const wallS = (performance.now() - started) / 1000;
   const cpu1 = processCpuSeconds(server.pid);
-  const redis1 = await redisCpuSeconds(redisUrl);
+  const redis1 = await redisCpuTotal(redisUrls);
   const gc = await server.gcStats();
   const perRequest = (seconds: number | null): number | null =>
     seconds === null || result.reqPerSec <= 0 ? null : Math.round(((seconds / wallS) * 1e6 * 10) / result.reqPerSec) / 10;
