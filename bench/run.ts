@@ -11,9 +11,10 @@
  * (saturating; best of two rounds), unloaded (one request at a time) for p50,
  * and paced at half of Verify's max throughput for p99. Then Verify on cache
  * misses (fresh processes, one never-seen key per request, Node generator),
- * on FerretDB and on the embedded store, and two side measurements: Verify on
- * 2 node:cluster workers, and the trivial handler behind our rpcNodeHandler
- * wrapper. Prints a table, writes JSON to bench/results/.
+ * on FerretDB and on the embedded store, and side measurements: Verify on
+ * 2 node:cluster workers, Verify (one process and two workers) on a Redis
+ * Cluster the bench starts, a key with an IP allowlist and credits, and the
+ * trivial handler behind our rpcNodeHandler wrapper. Prints a table, writes JSON to bench/results/.
  * `npm run bench -- --profile` profiles instead (see profile.ts).
  * `npm run bench -- --compare-node /usr/bin/node` adds Verify and raw http2
  * served by that other Node binary to the cache-hit rounds (the Node 20 → 24
