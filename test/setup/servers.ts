@@ -112,26 +112,32 @@ export async function startRedisCluster(): Promise<RedisClusterServer> {
   };
   try {
     const nodes: RedisClusterNode[] = [];
+    // One node at a time, each on a fresh pair of ports: a port that another
+    // test took between freePort() and the bind is retried, not a failure.
     for (let i = 0; i < CLUSTER_NODES; i++) {
-      const [port, busPort] = [await freePort(), await freePort()];
-      const dir = await mkdtemp(join(tmpdir(), 'keyward-redis-cluster-'));
-      dirs.push(dir);
-      ownedDirs.add(dir);
-      const proc = launch(`redis-server (cluster node ${port})`, server, [
-        '--save', '',
-        '--appendonly', 'no',
-        '--bind', '127.0.0.1',
-        '--port', String(port),
-        '--cluster-enabled', 'yes',
-        '--cluster-port', String(busPort),
-        '--cluster-config-file', join(dir, 'nodes.conf'),
-        '--cluster-node-timeout', String(CLUSTER_NODE_TIMEOUT_MS),
-        '--dir', dir,
-      ]);
-      procs.push(proc);
-      nodes.push({ port, pid: proc.child.pid ?? 0, address: `127.0.0.1:${port}` });
+      const node = await withPortRetry(undefined, async (port) => {
+        // A directory per attempt: a node that failed to bind leaves no nodes.conf behind for the next.
+        const dir = await mkdtemp(join(tmpdir(), 'keyward-redis-cluster-'));
+        dirs.push(dir);
+        ownedDirs.add(dir);
+        const busPort = await freePort();
+        const proc = launch(`redis-server (cluster node ${port})`, server, [
+          '--save', '',
+          '--appendonly', 'no',
+          '--bind', '127.0.0.1',
+          '--port', String(port),
+          '--cluster-enabled', 'yes',
+          '--cluster-port', String(busPort),
+          '--cluster-config-file', join(dir, 'nodes.conf'),
+          '--cluster-node-timeout', String(CLUSTER_NODE_TIMEOUT_MS),
+          '--dir', dir,
+        ]);
+        procs.push(proc);
+        await waitReady(proc, () => pingRedis(port, proc.child.pid));
+        return { port, pid: proc.child.pid ?? 0, address: `127.0.0.1:${port}` };
+      });
+      nodes.push(node);
     }
-    await Promise.all(procs.map((proc, i) => waitReady(proc, () => pingRedis(nodes[i]!.port, proc.child.pid))));
     await promisify(execFile)(
       cli,
       ['--cluster', 'create', ...nodes.map((n) => n.address), '--cluster-replicas', '1', '--cluster-yes'],
