@@ -10,7 +10,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { findOnPath, freePort, isExecutable, REPO_ROOT, startTcpServer } from "../setup/servers.js";
+import { findOnPath, isExecutable, REPO_ROOT, startTcpServer, withPortRetry } from "../setup/servers.js";
 
 export const DEPLOY = path.join(REPO_ROOT, "deploy/gateways");
 
@@ -73,7 +73,10 @@ export interface GatewayTarget {
 /** deploy/gateways/Caddyfile as shipped, configured through its environment variables. */
 export async function startCaddy(target: GatewayTarget): Promise<Gateway> {
   const caddy = requireCommand("caddy");
-  const port = await freePort();
+  return withPortRetry(undefined, (port) => startCaddyOn(caddy, port, target));
+}
+
+async function startCaddyOn(caddy: string, port: number, target: GatewayTarget): Promise<Gateway> {
   const home = await mkdtemp(path.join(tmpdir(), "keyward-caddy-"));
   const env = {
     PATH: process.env.PATH ?? "",
@@ -105,7 +108,10 @@ export function substitute(template: string, values: Readonly<Record<string, str
 /** deploy/gateways/<file> as shipped, its ${NAME}s replaced, included in a minimal nginx.conf. */
 export async function startNginx(file: "nginx.conf" | "nginx-compat.conf", target: GatewayTarget): Promise<Gateway> {
   const nginx = requireCommand("nginx");
-  const port = await freePort();
+  return withPortRetry(undefined, (port) => startNginxOn(nginx, port, file, target));
+}
+
+async function startNginxOn(nginx: string, port: number, file: "nginx.conf" | "nginx-compat.conf", target: GatewayTarget): Promise<Gateway> {
   const dir = await mkdtemp(path.join(tmpdir(), "keyward-nginx-"));
   // Workers run as nobody when the master is root: they must reach the temp dirs.
   await chmod(dir, 0o755);

@@ -380,7 +380,11 @@ function checkPid(port: number, expected: number | undefined, actual: number): v
  * Runs start(port). With no fixed port, a server that died on startup because
  * someone else took the port between freePort() and bind gets a new port.
  */
-async function withPortRetry<T>(fixed: number | undefined, start: (port: number) => Promise<T>): Promise<T> {
+/**
+ * Starts a server on `fixed`, or on a free port, trying another (up to three
+ * times) when someone took the free port before the server could bind it.
+ */
+export async function withPortRetry<T>(fixed: number | undefined, start: (port: number) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const port = fixed ?? (await freePort());
     try {
