@@ -74,9 +74,11 @@ describe("credits over REST", () => {
     expect(Number(exhausted.headers.get("retry-after"))).toBeLessThanOrEqual(86_400);
 
     const adjusted = await org.user("PATCH", `/v1/api-keys/${key.id}`, { json: { credits: { remaining: 5 } } });
+    expect(adjusted.status, JSON.stringify(adjusted.body)).toBe(200);
     expect(adjusted.body.credits).toEqual({ remaining: 5, refill: null });
     expect((await api("GET", `/v1/api-keys/${key.id}`)).body.credits).toEqual({ remaining: 4, refill: null });
     const removed = await org.user("PATCH", `/v1/api-keys/${key.id}`, { json: { credits: null } });
+    expect(removed.status, JSON.stringify(removed.body)).toBe(200);
     expect(removed.body.credits).toBeNull();
     expect((await api("GET", `/v1/api-keys/${key.id}`)).body.credits).toBeNull();
   });

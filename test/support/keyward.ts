@@ -66,6 +66,9 @@ export async function startTestKeyward(options: TestKeywardOptions = {}): Promis
     KEYWARD_RPC_PORT: "0",
     KEYWARD_HTTP_PORT: "0",
     KEYWARD_LOG_LEVEL: "silent",
+    // Many test files share two cores and one FerretDB: a generous storage
+    // deadline, so a slow moment is not a failure. Deadline tests set their own.
+    KEYWARD_MONGODB_TIMEOUT_MS: "10000",
     ...(database ? { MONGODB_URI: inject("mongoUri"), KEYWARD_MONGODB_DATABASE: database } : {}),
     ...options.env,
   };

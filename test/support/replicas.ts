@@ -47,6 +47,8 @@ export function startReplica(env: Record<string, string>, options: ReplicaOption
       KEYWARD_RPC_PORT: "0",
       KEYWARD_HTTP_PORT: "0",
       KEYWARD_LOG_LEVEL: "info",
+      // A generous storage deadline under the test load (see startTestKeyward).
+      KEYWARD_MONGODB_TIMEOUT_MS: "10000",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
