@@ -1,4 +1,5 @@
 import { Cluster } from "ioredis";
+import { watchConnection } from "./redis-connection.js";
 import type { RedisConnectionOptions } from "./redis-connection.js";
 
 /** One seed of `KEYWARD_REDIS_CLUSTER_NODES`: any node of the cluster; ioredis discovers the rest. */
@@ -52,26 +53,7 @@ export async function openRedisCluster(seeds: readonly ClusterSeed[], options: R
       },
     },
   );
-  const { logger } = options;
-  let down = false;
-  cluster.on("error", (error: Error) => {
-    if (down) return;
-    down = true;
-    logger.warn({ err: { name: error.name, message: error.message } }, "redis cluster: connection failed; reconnecting");
-  });
   cluster.on("node error", () => {}); // a lost node shows as failed decisions (metrics), then as a new slot map
-  cluster.on("ready", () => {
-    if (down) logger.info("redis cluster: connected again");
-    down = false;
-  });
-  await new Promise<void>((resolve) => {
-    const settle = () => {
-      cluster.off("ready", settle);
-      cluster.off("error", settle);
-      resolve();
-    };
-    cluster.on("ready", settle);
-    cluster.on("error", settle);
-  });
+  await watchConnection(cluster, "redis cluster", options.logger);
   return cluster;
 }

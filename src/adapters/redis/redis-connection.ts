@@ -30,28 +30,40 @@ export async function openRedis(url: string, options: RedisConnectionOptions): P
     // disconnect() otherwise keeps a 2 s timer alive after a refused connect.
     disconnectTimeout: 200,
   });
-  const { logger } = options;
+  await watchConnection(redis, "redis", options.logger);
+  return redis;
+}
+
+/**
+ * Logs an outage once and the return once (every failed decision is
+ * counted in metrics instead), and resolves once the first attempt to
+ * connect has succeeded or failed: a Redis that is down at start does not
+ * stop the service. One node or a cluster alike.
+ */
+export async function watchConnection(
+  client: Redis | Cluster,
+  name: string,
+  logger: Pick<Logger, "info" | "warn">,
+): Promise<void> {
   let down = false;
-  redis.on("error", (error: Error) => {
-    // Once per outage; every failed decision is counted in metrics instead.
+  client.on("error", (error: Error) => {
     if (down) return;
     down = true;
-    logger.warn({ err: { name: error.name, message: error.message } }, "redis: connection failed; reconnecting");
+    logger.warn({ err: { name: error.name, message: error.message } }, `${name}: connection failed; reconnecting`);
   });
-  redis.on("ready", () => {
-    if (down) logger.info("redis: connected again");
+  client.on("ready", () => {
+    if (down) logger.info(`${name}: connected again`);
     down = false;
   });
   await new Promise<void>((resolve) => {
     const settle = () => {
-      redis.off("ready", settle);
-      redis.off("error", settle);
+      client.off("ready", settle);
+      client.off("error", settle);
       resolve();
     };
-    redis.on("ready", settle);
-    redis.on("error", settle);
+    client.on("ready", settle);
+    client.on("error", settle);
   });
-  return redis;
 }
 
 /** Closes the connection (one node or a cluster): QUIT when connected, else just stop reconnecting. */
