@@ -39,13 +39,18 @@ const CONTROL = /\p{Cc}/u;
 /** At least one character that is not a separator, control, format mark or unassigned. */
 const VISIBLE = /[^\p{Z}\p{C}]/u;
 
+/**
+ * A name is trimmed before it is stored, but its length is checked as sent:
+ * the published schema's `maxLength` counts what the client wrote, so 200
+ * characters plus surrounding whitespace is too long, not silently shortened.
+ */
 export function checkName(value: string): string {
+  if ([...value].length > NAME_MAX_LENGTH) {
+    throw invalidArgument("name", `must be at most ${NAME_MAX_LENGTH} characters`);
+  }
   const name = value.trim();
   if (CONTROL.test(name)) throw invalidArgument("name", "cannot hold control characters");
   if (!VISIBLE.test(name)) throw invalidArgument("name", "cannot be empty or only whitespace or invisible characters");
-  if ([...name].length > NAME_MAX_LENGTH) {
-    throw invalidArgument("name", `must be at most ${NAME_MAX_LENGTH} characters`);
-  }
   return name;
 }
 

@@ -57,6 +57,9 @@ describe("validation of key bodies", () => {
     await expect400("POST", "/v1/api-keys", { name: "n".repeat(201) }, "name: must be at most 200 characters");
     await expect400("PATCH", `/v1/api-keys/${keyId}`, { name: "   " }, "name: cannot be empty");
     await expect400("PATCH", `/v1/api-keys/${keyId}`, { name: "n".repeat(201) }, "at most 200");
+    // The schema's maxLength counts the name as sent, before trimming.
+    await expect400("PATCH", `/v1/api-keys/${keyId}`, { name: `\n${"*".repeat(200)}` }, "at most 200");
+    await expect400("POST", "/v1/api-keys", { name: ` ${"n".repeat(200)} ` }, "at most 200");
 
     expect((await api("POST", "/v1/api-keys", { json: { name: "n".repeat(200) } })).status).toBe(201);
     // Characters, not UTF-16 code units: 200 emoji are a valid name.
