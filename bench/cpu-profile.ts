@@ -56,7 +56,7 @@ export function ownerOf(frame: CallFrame): string {
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (pkg?.[1]) return pkg[1];
   const ours = /\/(src|gen|bench)\/(.+?)(\?.*)?$/.exec(url);
-  if (ours?.[1] && ours[2]) return `${ours[1]}/${ours[2]}`;
+  if (ours?.[1] && ours[2]) return sourceName(`${ours[1]}/${ours[2]}`);
   // connect-es makes AbortControllers per call and aborts them when it ends:
   // each abort() builds a DOMException, stack trace included.
   if (/^node:internal\/(per_context\/domexception|abort_controller|event_target)/.test(url)) {
@@ -130,8 +130,11 @@ function shortUrl(url: string): string {
   const cut = url.lastIndexOf("node_modules/");
   if (cut >= 0) return url.slice(cut + "node_modules/".length);
   const ours = /\/((?:src|gen|bench)\/.+)$/.exec(url);
-  return ours?.[1] ?? url;
+  return ours?.[1] ? sourceName(ours[1]) : url;
 }
+
+/** Our file as its source is named: the bench runs the compiled `.js` (see compileServers). */
+const sourceName = (path: string): string => path.replace(/\.js$/, ".ts");
 
 function round(value: number): number {
   return Math.round(value * 10) / 10;

@@ -21,7 +21,7 @@ if (workers > 1 && cluster.isPrimary) {
 
 async function runService(): Promise<void> {
   const config = loadConfig(process.env);
-  const keyward = await startKeyward(config, createLogger(config.logLevel));
+  const keyward = await startKeyward(config, createLogger(config.logLevel), { directLane: process.env.BENCH_DIRECT_LANE !== "off" });
   if (cluster.isWorker) {
     process.send?.({ type: "worker-ready", port: keyward.server.rpcPort });
     // The primary stops workers with SIGTERM; a dead primary ends them too.

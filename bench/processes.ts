@@ -4,7 +4,8 @@
  * on success, on failure, on Ctrl-C — and a server whose parent dies exits by
  * itself (see exitWithParent).
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { GcStats } from "./resources.js";
@@ -44,19 +45,32 @@ export interface StartNodeOptions {
   node?: string;
   /** Environment on top of the bench's own. */
   env?: Record<string, string>;
-  /** Node flags before `--import tsx` (e.g. `--cpu-prof`). */
+  /** Node flags before the file (e.g. `--cpu-prof`). */
   nodeArgs?: string[];
   /** Told every chunk the server writes to stdout or stderr. */
   onOutput?: (text: string) => void;
 }
 
-/** Runs `node --import tsx <file>` and waits for its ReadyMessage. */
+/** Where compileServers() puts the bench servers and the service, as JavaScript. */
+const BUILD_DIR = ".cache/bench-build";
+
+/**
+ * Compiles the service and the bench servers with tsc, as `npm run build`
+ * compiles what production runs: servers then run as plain JavaScript, not
+ * through tsx (whose transform wraps every function it creates).
+ */
+export function compileServers(): void {
+  execFileSync(join(REPO_ROOT, "node_modules/.bin/tsc"), ["-p", "tsconfig.bench.json"], { cwd: REPO_ROOT, stdio: "inherit" });
+}
+
+/** Runs the compiled `<file>` (see compileServers) with node and waits for its ReadyMessage. */
 export async function startNodeServer(
   name: string,
   file: string,
   options: StartNodeOptions = {},
 ): Promise<NodeServer> {
-  const child = spawn(options.node ?? process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", file], {
+  const compiled = join(BUILD_DIR, file.replace(/\.ts$/, ".js"));
+  const child = spawn(options.node ?? process.execPath, [...(options.nodeArgs ?? []), compiled], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe", "ipc"],

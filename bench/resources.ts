@@ -7,6 +7,7 @@
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { PerformanceObserver, constants } from "node:perf_hooks";
+import v8 from "node:v8";
 import { Redis } from "ioredis";
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
@@ -72,6 +73,11 @@ export interface GcStats {
   maxPauseMs: number;
   /** Sum of the pauses, ms. */
   totalPauseMs: number;
+  /**
+   * Bytes the JavaScript heap allocated: what each GC freed plus the growth
+   * in between (v8.GCProfiler's heap sizes before and after every GC).
+   */
+  allocatedBytes: number;
 }
 
 /**
@@ -79,7 +85,9 @@ export interface GcStats {
  * IPC with the counts since the last question.
  */
 export function monitorGc(): void {
-  let stats: GcStats = { minor: 0, major: 0, maxPauseMs: 0, totalPauseMs: 0 };
+  const fresh = (): GcStats => ({ minor: 0, major: 0, maxPauseMs: 0, totalPauseMs: 0, allocatedBytes: 0 });
+  let stats = fresh();
+  let allocation = startAllocationCount();
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
@@ -91,7 +99,25 @@ export function monitorGc(): void {
   }).observe({ entryTypes: ["gc"] });
   process.on("message", (message: { type?: string }) => {
     if (message.type !== "gc-stats") return;
+    stats.allocatedBytes = allocation();
     process.send?.({ type: "gc-stats", stats });
-    stats = { minor: 0, major: 0, maxPauseMs: 0, totalPauseMs: 0 };
+    stats = fresh();
+    allocation = startAllocationCount();
   });
+}
+
+/** Starts counting the heap's allocation; the returned function stops and answers the bytes. */
+function startAllocationCount(): () => number {
+  const profiler = new v8.GCProfiler();
+  let previous = v8.getHeapStatistics().used_heap_size;
+  profiler.start();
+  return () => {
+    const now = v8.getHeapStatistics().used_heap_size;
+    let bytes = 0;
+    for (const gc of profiler.stop()?.statistics ?? []) {
+      bytes += Math.max(0, gc.beforeGC.heapStatistics.usedHeapSize - previous);
+      previous = gc.afterGC.heapStatistics.usedHeapSize;
+    }
+    return bytes + Math.max(0, now - previous);
+  };
 }

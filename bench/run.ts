@@ -30,7 +30,7 @@ import { h2load } from "./h2load.js";
 import { nodeLoad } from "./node-load.js";
 import type { Protocol } from "./payloads.js";
 import { VERIFY_PATH, WIRES, gatewayRequest } from "./payloads.js";
-import { REPO_ROOT, startNodeServer } from "./processes.js";
+import { REPO_ROOT, compileServers, startNodeServer } from "./processes.js";
 import type { NodeServer } from "./processes.js";
 import { profile } from "./profile.js";
 import { RAW, TARGETS, TRIVIAL, buildRows, formatTable, writeResults } from "./report.js";
@@ -82,6 +82,8 @@ async function main(): Promise<void> {
   const profiling = process.argv.includes("--profile");
   const otherNode = optionValue("--compare-node");
   ensureDependencies(log);
+  log("compiling the service and the bench servers (tsc -p tsconfig.bench.json)");
+  compileServers();
   const loadAverage = os.loadavg()[0] ?? 0;
   if (loadAverage > 0.5) log(`warning: load average ${loadAverage.toFixed(2)} at start: other work competes for the CPUs`);
 

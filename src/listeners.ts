@@ -65,17 +65,32 @@ export function http1Listener(handler: http.RequestListener, limits: ConnectionL
 }
 
 /**
+ * Takes an HTTP/2 stream, or passes it on with `compat` (to the request
+ * handler, through Node's compatibility API).
+ */
+export type StreamLane = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, compat: () => void) => void;
+
+/**
  * The internal port: h2c and HTTP/1.1 on one socket address (`dual` hands
  * each connection to one or the other and builds the HTTP/1.1 server, with
- * the same handler and its own framing-error answers).
+ * the same handler and its own framing-error answers). HTTP/2 streams go to
+ * `lane` first when there is one.
  */
 export function internalListener(
   handler: NodeHandler,
   limits: ConnectionLimits,
-  dual: (h2: http2.Http2Server, firstBytesTimeoutMs: number) => { server: net.Server; http1: http.Server },
+  dual: (h2: http2.Http2Server, handler: NodeHandler, firstBytesTimeoutMs: number) => { server: net.Server; http1: http.Server },
+  lane?: StreamLane,
 ): Listener {
-  const h2 = http2.createServer(http2ServerOptions(limits), handler);
-  const { server, http1 } = dual(h2, Math.min(10_000, limits.idleTimeoutMs));
+  // Never listens: turns the streams it is given into request/response pairs for `handler`.
+  const compat = http2.createServer(http2ServerOptions(limits), handler);
+  const h2 = http2.createServer(http2ServerOptions(limits));
+  h2.on("stream", (stream, headers, flags, rawHeaders) => {
+    const toCompat = () => void compat.emit("stream", stream, headers, flags, rawHeaders);
+    if (lane) lane(stream, headers, toCompat);
+    else toCompat();
+  });
+  const { server, http1 } = dual(h2, handler, Math.min(10_000, limits.idleTimeoutMs));
   limitHttp2(h2, limits);
   limitHttp1(http1, limits);
   server.maxConnections = limits.maxConnections;

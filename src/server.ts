@@ -15,6 +15,7 @@ import { gatewayDoors } from "./gateway/doors.js";
 import type { ConnectionLimits } from "./config.js";
 import { DEFAULT_LIMITS } from "./connection-limits.js";
 import { http1Listener, internalListener } from "./listeners.js";
+import type { StreamLane } from "./listeners.js";
 import { httpApp } from "./rest/http-app.js";
 import type { HttpDeps, Readiness } from "./rest/http-app.js";
 import { accessLog } from "./edge/access-log.js";
@@ -22,7 +23,18 @@ import { accessInterceptor } from "./rpc/access-interceptor.js";
 import { errorMappingInterceptor } from "./rpc/error-mapping.js";
 import { HealthStatus } from "./rpc/health-service.js";
 import { internalAuthInterceptor } from "./rpc/internal-auth.js";
-import { rpcNodeHandler } from "./rpc/node-handler.js";
+import { ACCEPT_COMPRESSION, rpcNodeHandler } from "./rpc/node-handler.js";
+import { rpcAccessEntry } from "./rpc/access-interceptor.js";
+import { deadlineInterceptor } from "./rpc/deadline.js";
+import { directLane, directMethod } from "./rpc/direct-lane.js";
+import { refuseOnStream } from "./rpc/early-refusal.js";
+import { toConnectError } from "./rpc/error-mapping.js";
+import { verifyCall } from "./rpc/auth-service.js";
+import { decodeVerifyRequest } from "./rpc/verify-request-binary.js";
+import { encodeVerifyResponse } from "./rpc/verify-response-binary.js";
+import { requestIdFrom } from "./domain/request-context.js";
+import { AuthService } from "../gen/authn/v1/auth_pb.js";
+import { Authorization } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { AUTHN_SERVICES, rpcRoutes } from "./rpc/routes.js";
 import type { RpcDeps } from "./rpc/routes.js";
 
@@ -42,6 +54,11 @@ export interface ListenOptions {
   limits?: ConnectionLimits;
   /** 0 picks a free port. */
   rpcPort: number;
+  /**
+   * false: every RPC through connect-node, none through the direct lane
+   * (src/rpc/direct-lane.ts). Tests compare the two; default true.
+   */
+  directLane?: boolean;
   httpPort: number;
 }
 
@@ -65,6 +82,10 @@ const IDLE_AFTER_CLOSE_MS = 250;
 
 /** Largest RPC message accepted; Verify's own header limits are far below it. */
 const READ_MAX_BYTES = 4 * 1024 * 1024;
+/** Unknown fields in JSON are a client's mistake worth hearing about. */
+const JSON_OPTIONS = { ignoreUnknownFields: false };
+/** Answers at least this large are compressed when the caller accepts it (connect-es's default). */
+const COMPRESS_MIN_BYTES = 1024;
 
 export async function startServer(deps: ServerDeps, options: ListenOptions): Promise<RunningServer> {
   const interceptors: Interceptor[] = [errorMappingInterceptor(deps.logger)];
@@ -72,7 +93,12 @@ export async function startServer(deps: ServerDeps, options: ListenOptions): Pro
   const tokens = new ServiceTokens(deps.internalTokens);
   if (tokens.required) interceptors.unshift(doors.exceptExtAuthz(internalAuthInterceptor(tokens)));
   const logAccess = accessLog(deps.logger, deps.metrics);
-  interceptors.unshift(accessInterceptor(logAccess));
+  // The hot methods: served by the direct lane when the call allows, else by connect-node.
+  const hot = [
+    directMethod(AuthService.method.verify, verifyCall(deps.verifier), { encode: encodeVerifyResponse, decode: decodeVerifyRequest }),
+    directMethod(Authorization.method.check, doors.check),
+  ];
+  interceptors.unshift(accessInterceptor(logAccess), deadlineInterceptor(new Set(hot.map((m) => `${m.method.parent.typeName}/${m.method.name}`))));
   // keyward's own services need a service token: a call without one is
   // answered from its headers alone, before its body is read.
   const admit = (path: string, headers: http.IncomingHttpHeaders) =>
@@ -80,17 +106,34 @@ export async function startServer(deps: ServerDeps, options: ListenOptions): Pro
 
   const health = new HealthStatus(AUTHN_SERVICES.map((s) => s.typeName));
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const rpcHandler = doors.route(rpcNodeHandler({
+  const onError = (error: unknown) => deps.logger.debug({ err: error }, "rpc stream ended abnormally");
+  const rpc = rpcNodeHandler({
     routes: doors.withExtAuthz(rpcRoutes(deps, health)),
     interceptors,
     readMaxBytes: READ_MAX_BYTES,
     admit,
     onRefused: (path, requestId) =>
       logAccess({ requestId, transport: "rpc", method: "POST", route: path.slice(1), status: "unauthenticated" }, performance.now()),
-    // Unknown fields in JSON are a client's mistake worth hearing about.
-    jsonOptions: { ignoreUnknownFields: false },
-    onError: (error) => deps.logger.debug({ err: error }, "rpc stream ended abnormally"),
-  }));
+    jsonOptions: JSON_OPTIONS,
+    onError,
+  });
+  const rpcHandler = doors.route(rpc);
+  const direct = directLane({
+    methods: hot,
+    readMaxBytes: READ_MAX_BYTES,
+    jsonOptions: JSON_OPTIONS,
+    acceptCompression: ACCEPT_COMPRESSION,
+    compressMinBytes: COMPRESS_MIN_BYTES,
+    requestId: (headers) => requestIdFrom(headers["x-request-id"]),
+    admit,
+    refuse: (stream, headers, requestId) => refuseOnStream(stream, headers, { "x-request-id": requestId }),
+    toConnectError: (error) => toConnectError(error, deps.logger),
+    onCall: (call) => logAccess(rpcAccessEntry(call.requestId, call.method, call.code, call.output), call.startedAt),
+    onError,
+  });
+  const lane: StreamLane | undefined = options.directLane === false
+    ? undefined
+    : (stream, headers, compat) => direct(stream, headers, compat, (body) => rpc.delegate(stream, headers, body));
 
   // The drain phase: still serving, no longer ready (and HTTP/1.1 answers
   // say Connection: close, so no idle keep-alive connection is left for a
@@ -102,7 +145,7 @@ export async function startServer(deps: ServerDeps, options: ListenOptions): Pro
   };
   const handle = httpApp({ ...deps, readiness });
   const listeners = [
-    { port: options.rpcPort, listener: internalListener(rpcHandler, limits, (h2, firstBytesMs) => doors.listener(h2, firstBytesMs)) },
+    { port: options.rpcPort, listener: internalListener(rpcHandler, limits, (h2, handler, firstBytesMs) => doors.listener(h2, handler, firstBytesMs), lane) },
     { port: options.httpPort, listener: http1Listener((req, res) => void handle(req, res), limits) },
   ];
   await Promise.all(listeners.map(({ port, listener }) => listen(listener.server, options.host, port)));

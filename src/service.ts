@@ -49,6 +49,8 @@ export interface Keyward {
 export interface KeywardOptions {
   /** Wraps the audit log the use cases write to (another sink beside it, or faults in tests). */
   auditLog?: (log: AuditLog) => AuditLog;
+  /** false: the hot methods through connect-node too (see ListenOptions.directLane). */
+  directLane?: boolean;
 }
 
 interface Storage {
@@ -200,7 +202,13 @@ export async function startKeyward(config: Config, logger: Logger, options: Keyw
       metrics,
       corsOrigins: config.corsOrigins,
     },
-    { host: config.host, rpcPort: config.rpcPort, httpPort: config.httpPort, limits: config.limits },
+    {
+      host: config.host,
+      rpcPort: config.rpcPort,
+      httpPort: config.httpPort,
+      limits: config.limits,
+      ...(options.directLane === undefined ? {} : { directLane: options.directLane }),
+    },
   );
   logger.info({ rpc: server.rpcUrl, http: server.httpUrl, env: config.env }, "keyward listening");
 

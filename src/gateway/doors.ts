@@ -19,7 +19,7 @@ import { VerificationEdge } from "../edge/verification-edge.js";
 import { dualProtocolServer } from "../internal-port.js";
 import type { Metrics } from "../metrics.js";
 import { framingErrorResponse } from "../rest/problem.js";
-import { extAuthzService } from "./ext-authz.js";
+import { checkCall, extAuthzService } from "./ext-authz.js";
 import { forwardAuthHandler, PROBLEM_REPLAY_PATH, problemReplayHandler } from "./forward-auth.js";
 
 export interface GatewayDeps {
@@ -47,6 +47,9 @@ export function gatewayDoors(deps: GatewayDeps) {
   const problemReplay = problemReplayHandler(tokens, logAccess);
 
   return {
+    /** Envoy's Check, for the direct lane (src/rpc/direct-lane.ts). */
+    check: checkCall(edge, tokens),
+
     /** The RPC services plus Envoy's Check. */
     withExtAuthz(routes: (router: ConnectRouter) => void) {
       return (router: ConnectRouter): void => {
@@ -87,9 +90,8 @@ export function gatewayDoors(deps: GatewayDeps) {
      * HTTP/1.1 server with the same handler (Connect unary, gRPC-Web and the
      * gateways' doors work over both).
      */
-    listener(h2: http2.Http2Server, firstBytesTimeoutMs?: number) {
-      const http1 = http.createServer({ maxHeaderSize: 64 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 });
-      for (const listener of h2.listeners("request")) http1.on("request", listener as Handler);
+    listener(h2: http2.Http2Server, handler: Handler, firstBytesTimeoutMs?: number) {
+      const http1 = http.createServer({ maxHeaderSize: 64 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 }, handler);
       http1.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
         if (socket.writable && !socket.writableEnded) socket.end(framingErrorResponse(error));
         else socket.destroy();

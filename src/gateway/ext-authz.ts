@@ -11,7 +11,7 @@ import { HeaderValueOptionSchema } from "../../gen/envoy/config/core/v3/base_pb.
 import type { HeaderValueOption } from "../../gen/envoy/config/core/v3/base_pb.js";
 import type { AttributeContext_HttpRequest } from "../../gen/envoy/service/auth/v3/attribute_context_pb.js";
 import { Authorization, CheckResponseSchema } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
-import type { CheckResponse } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
+import type { CheckRequest, CheckResponse } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import type { RawHeader } from "../domain/credentials.js";
 import type { HttpHeader } from "../domain/verdict.js";
 import { canonicalPath } from "../edge/canonical-path.js";
@@ -29,39 +29,46 @@ const PERMISSION_DENIED = 7;
 const UNAUTHENTICATED = 16;
 
 export function extAuthzService(edge: VerificationEdge, tokens: ServiceTokens): ServiceImpl<typeof Authorization> {
-  return {
-    async check(req, ctx) {
-      const token = ctx.requestHeader.get(SERVICE_TOKEN_HEADER) ?? bearerToken(ctx.requestHeader.get("authorization"));
-      if (!tokens.check(token).ok) throw new ConnectError("a valid service token is required", Code.Unauthenticated);
-      const http = req.attributes?.request?.http;
-      const address = req.attributes?.source?.address?.address;
-      const path = canonicalPath(http?.path || "/");
-      if (!path.ok) return denied(problemAnswer(400, "invalid_path", path.reason));
-      const decision = await edge.decide({
-        transport: "ext_authz",
-        headers: withoutGatewayHeaders(headersOf(http)),
-        method: http?.method || "GET",
-        path: path.path,
-        clientIp: address?.case === "socketAddress" ? clientIpFrom(address.value.address) : "",
-      });
-      if (decision.kind === "unavailable") throw new ConnectError("keyward cannot decide right now", Code.Unavailable);
-      if (decision.kind === "invalid") return denied(problemAnswer(400, "invalid_request", decision.detail));
-      const { verdict } = decision;
-      if (!verdict.allowed) return denied(verdict.http);
-      const allowed = edge.answer(verdict);
-      const rateLimit = new Set(rateLimitHeaders(verdict).map((h) => h.name));
-      return create(CheckResponseSchema, {
-        status: { code: 0 },
-        httpResponse: {
-          case: "okResponse",
-          value: {
-            // append false: a client-sent copy of an identity header is replaced, never kept.
-            headers: options(allowed.headers.filter((h) => h.name.startsWith("X-Keyward-"))),
-            responseHeadersToAdd: options(allowed.headers.filter((h) => rateLimit.has(h.name))),
-          },
+  const check = checkCall(edge, tokens);
+  return { check: (req, ctx) => check(req, (name) => ctx.requestHeader.get(name)) };
+}
+
+/**
+ * Check, as both connect-node and the direct lane (src/rpc/direct-lane.ts)
+ * call it: `header` reads the call's request headers.
+ */
+export function checkCall(edge: VerificationEdge, tokens: ServiceTokens) {
+  return async (req: CheckRequest, header: (name: string) => string | null): Promise<CheckResponse> => {
+    const token = header(SERVICE_TOKEN_HEADER) ?? bearerToken(header("authorization"));
+    if (!tokens.check(token).ok) throw new ConnectError("a valid service token is required", Code.Unauthenticated);
+    const http = req.attributes?.request?.http;
+    const address = req.attributes?.source?.address?.address;
+    const path = canonicalPath(http?.path || "/");
+    if (!path.ok) return denied(problemAnswer(400, "invalid_path", path.reason));
+    const decision = await edge.decide({
+      transport: "ext_authz",
+      headers: withoutGatewayHeaders(headersOf(http)),
+      method: http?.method || "GET",
+      path: path.path,
+      clientIp: address?.case === "socketAddress" ? clientIpFrom(address.value.address) : "",
+    });
+    if (decision.kind === "unavailable") throw new ConnectError("keyward cannot decide right now", Code.Unavailable);
+    if (decision.kind === "invalid") return denied(problemAnswer(400, "invalid_request", decision.detail));
+    const { verdict } = decision;
+    if (!verdict.allowed) return denied(verdict.http);
+    const allowed = edge.answer(verdict);
+    const rateLimit = new Set(rateLimitHeaders(verdict).map((h) => h.name));
+    return create(CheckResponseSchema, {
+      status: { code: 0 },
+      httpResponse: {
+        case: "okResponse",
+        value: {
+          // append false: a client-sent copy of an identity header is replaced, never kept.
+          headers: options(allowed.headers.filter((h) => h.name.startsWith("X-Keyward-"))),
+          responseHeadersToAdd: options(allowed.headers.filter((h) => rateLimit.has(h.name))),
         },
-      });
-    },
+      },
+    });
   };
 }
 

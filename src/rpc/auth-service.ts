@@ -7,26 +7,29 @@ import {
   VerifyCode as ProtoVerifyCode,
   VerifyResponseSchema,
 } from "../../gen/authn/v1/auth_pb.js";
-import type { VerifyResponse } from "../../gen/authn/v1/auth_pb.js";
+import type { VerifyRequest, VerifyResponse } from "../../gen/authn/v1/auth_pb.js";
 import type { Verifier } from "../app/verify.js";
 import type { Verdict, VerifyCode } from "../domain/verdict.js";
 import { kindToProto, modeToProto } from "./proto-mapping.js";
 
 /** authn.v1.AuthService: Verify answers a verdict, never an RPC error for a denial. */
 export function authService(verifier: Verifier): ServiceImpl<typeof AuthService> {
-  return {
-    async verify(req) {
-      const verdict = await verifier.verify({
-        headers: req.headers,
-        requiredScope: req.requiredScope,
-        method: req.method,
-        path: req.path,
-        workspaceId: req.workspaceId,
-        clientIp: req.clientIp,
-        cost: req.cost,
-      });
-      return verdictToProto(verdict);
-    },
+  return { verify: verifyCall(verifier) };
+}
+
+/** Verify, as both connect-node and the direct lane (src/rpc/direct-lane.ts) call it. */
+export function verifyCall(verifier: Verifier): (req: VerifyRequest) => Promise<VerifyResponse> {
+  return async (req) => {
+    const verdict = await verifier.verify({
+      headers: req.headers,
+      requiredScope: req.requiredScope,
+      method: req.method,
+      path: req.path,
+      workspaceId: req.workspaceId,
+      clientIp: req.clientIp,
+      cost: req.cost,
+    });
+    return verdictToProto(verdict);
   };
 }
 

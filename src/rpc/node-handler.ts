@@ -8,11 +8,12 @@
  * gets a request id (the caller's sane X-Request-Id, else a new one),
  * answered in X-Request-Id and recorded in audit events.
  */
+import { once } from "node:events";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { Http2ServerRequest, Http2ServerResponse, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { Code, createConnectRouter } from "@connectrpc/connect";
-import type { ConnectRouter, ConnectRouterOptions } from "@connectrpc/connect";
-import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
+import type { ConnectRouter, ConnectRouterOptions, ContextValues } from "@connectrpc/connect";
+import type { UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import {
   compressionBrotli,
   compressionGzip,
@@ -45,12 +46,39 @@ export interface RpcHandlerOptions extends ConnectRouterOptions {
 const CALLER_FAULTS = ["parse binary", "received compressed envelope"];
 const isCallerFault = (message: string | undefined) => CALLER_FAULTS.some((prefix) => message?.startsWith(prefix));
 
-export function rpcNodeHandler(options: RpcHandlerOptions) {
-  const router = createConnectRouter({ acceptCompression: [compressionGzip, compressionBrotli], ...options });
+/** What the RPC port's compatibility handler is, plus `delegate` for the direct lane. */
+export interface RpcNodeHandler {
+  (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void;
+  /**
+   * Serves a call the direct lane (src/rpc/direct-lane.ts) admitted, started
+   * to read and handed back: `body` is what it read, the stream has the rest.
+   */
+  delegate(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, body: readonly Buffer[]): void;
+}
+
+/** The compressions the RPC port accepts, and answers in when asked. */
+export const ACCEPT_COMPRESSION = [compressionGzip, compressionBrotli];
+
+export function rpcNodeHandler(options: RpcHandlerOptions): RpcNodeHandler {
+  const router = createConnectRouter({ acceptCompression: ACCEPT_COMPRESSION, ...options });
   options.routes(router);
   const handlers = new Map(router.handlers.map((h) => [h.requestPath, h]));
 
-  return (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void => {
+  const delegate = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, body: readonly Buffer[]): void => {
+    const handler = handlers.get(String(headers[":path"]));
+    const requestId = requestIdFrom(headers["x-request-id"]);
+    if (!handler) {
+      stream.respond({ ":status": 404 }, { endStream: true });
+      return;
+    }
+    const contextValues = callContextValues(requestId, clientIpFrom(stream.session?.socket?.remoteAddress));
+    handler(universalRequestFromStream(stream, headers, body, contextValues))
+      .then(reclassifyParseErrors)
+      .then((uRes) => writeUniversalResponse(stream, uRes, { "x-request-id": requestId }))
+      .catch(options.onError);
+  };
+
+  const handle = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void => {
     const handler = handlers.get((req.url ?? "").split("?", 2)[0] ?? "");
     if (!handler) {
       res.statusCode = 404;
@@ -76,6 +104,61 @@ export function rpcNodeHandler(options: RpcHandlerOptions) {
       .then((uRes) => universalResponseToNodeResponse(uRes, res))
       .catch(options.onError);
   };
+  return Object.assign(handle, { delegate });
+}
+
+/** A universal request (connect-es's) for an HTTP/2 stream whose first bytes were already read. */
+function universalRequestFromStream(
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  read: readonly Buffer[],
+  contextValues: ContextValues,
+): UniversalServerRequest {
+  const header = new Headers();
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith(":") || value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) header.append(name, String(one));
+  }
+  const abort = new AbortController();
+  stream.once("close", () => abort.abort());
+  async function* body(): AsyncIterable<Uint8Array> {
+    yield* read;
+    if (!stream.readableEnded) yield* stream as AsyncIterable<Buffer>;
+  }
+  return {
+    httpVersion: "2.0",
+    method: String(headers[":method"]),
+    url: new URL(headers[":path"] ?? "/", `http://${headers[":authority"] ?? "localhost"}`).toString(),
+    header,
+    body: body(),
+    signal: abort.signal,
+    contextValues,
+  };
+}
+
+/** Writes a universal response on an HTTP/2 stream: headers, body, then trailers when it has them. */
+async function writeUniversalResponse(
+  stream: ServerHttp2Stream,
+  uRes: UniversalServerResponse,
+  extraHeaders: Readonly<Record<string, string>>,
+): Promise<void> {
+  if (stream.destroyed || stream.closed) return;
+  const headers: OutgoingHttpHeaders = { ":status": uRes.status, ...extraHeaders };
+  uRes.header?.forEach((value, name) => void (headers[name] = value));
+  const trailer = uRes.trailer;
+  stream.respond(headers, { waitForTrailers: trailer !== undefined });
+  if (trailer) {
+    stream.once("wantTrailers", () => {
+      const trailers: OutgoingHttpHeaders = {};
+      trailer.forEach((value, name) => void (trailers[name] = value));
+      stream.sendTrailers(trailers);
+    });
+  }
+  for await (const chunk of uRes.body ?? []) {
+    if (stream.destroyed) return;
+    if (!stream.write(chunk)) await once(stream, "drain");
+  }
+  stream.end();
 }
 
 async function reclassifyParseErrors(uRes: UniversalServerResponse): Promise<UniversalServerResponse> {

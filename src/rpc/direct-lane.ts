@@ -1,0 +1,327 @@
+/**
+ * The direct lane: the hot unary methods (Verify, Envoy's Check) served on
+ * node:http2's stream API, without connect-node's per-call machinery
+ * (compatibility request/response objects, Headers, AbortControllers, async
+ * iterators). It takes only the common, well-formed call: POST, Connect
+ * unary (`application/proto`, `application/json`) or gRPC
+ * (`application/grpc[+proto]`), no request compression, a valid or absent
+ * deadline, one complete message. Everything else — another content type or
+ * protocol, a compressed or oversized body, a split or garbled frame, a bad
+ * timeout header — goes to connect-node unchanged (`fallback` before the
+ * body is read, `delegate` with the bytes read so far after), so whatever a
+ * caller can observe is connect-node's: the answers this lane writes are
+ * built with connect-es's own functions (serialization, compression
+ * negotiation, error bodies, trailer status).
+ */
+import { createMethodSerializationLookup } from "@connectrpc/connect/protocol";
+import type { Compression, MethodSerializationLookup } from "@connectrpc/connect/protocol";
+import { compressionNegotiate } from "@connectrpc/connect/protocol";
+import { codeToHttpStatus, errorToJsonBytes, parseTimeout as parseConnectTimeout } from "@connectrpc/connect/protocol-connect";
+import { parseTimeout as parseGrpcTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { DescMessage, DescMethodUnary, JsonReadOptions, MessageShape } from "@bufbuild/protobuf";
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
+
+/** What a lane method gets besides its request message: the call's request headers (as `Headers.get` reads them). */
+export type DirectCall = (name: string) => string | null;
+
+export interface DirectMethod<I extends DescMessage = DescMessage, O extends DescMessage = DescMessage> {
+  method: DescMethodUnary<I, O>;
+  /** The method's work; a thrown error is answered as connect-node would answer it. */
+  call(input: MessageShape<I>, call: DirectCall): Promise<MessageShape<O>>;
+  /** Writes the output in the binary format, byte for byte as toBinary would; absent: toBinary. */
+  encode?: (output: MessageShape<O>) => Uint8Array;
+  /** Reads the binary input as fromBinary would, or answers null to leave it to fromBinary. */
+  decode?: (bytes: Uint8Array) => MessageShape<I> | null;
+}
+
+/** A lane method, its types erased for the lane's list. */
+export function directMethod<I extends DescMessage, O extends DescMessage>(
+  method: DescMethodUnary<I, O>,
+  call: (input: MessageShape<I>, call: DirectCall) => Promise<MessageShape<O>>,
+  codec: { encode?: (output: MessageShape<O>) => Uint8Array; decode?: (bytes: Uint8Array) => MessageShape<I> | null } = {},
+): DirectMethod {
+  return { method, call, ...codec } as unknown as DirectMethod;
+}
+
+/** Told of every call the lane answered (or refused), for the access log and metrics. */
+export interface DirectCallRecord {
+  requestId: string;
+  method: DescMethodUnary;
+  /** The RPC code; undefined: ok. */
+  code: Code | undefined;
+  output: unknown;
+  startedAt: number;
+}
+
+export interface DirectLaneOptions {
+  methods: readonly DirectMethod[];
+  /** Largest request message, as connect-node's readMaxBytes. */
+  readMaxBytes: number;
+  jsonOptions: Partial<JsonReadOptions>;
+  acceptCompression: readonly Compression[];
+  /** Responses at least this large are compressed when the client accepts it (connect-es's default: 1024). */
+  compressMinBytes: number;
+  /** The call's request id, from the stream's headers. */
+  requestId(headers: IncomingHttpHeaders): string;
+  /** Whether the call may go on (service token); false: `refuse` answers it. */
+  admit(path: string, headers: IncomingHttpHeaders): boolean;
+  refuse(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, requestId: string): void;
+  /** Maps what a method threw to the error the caller sees. */
+  toConnectError(error: unknown): ConnectError;
+  onCall(record: DirectCallRecord): void;
+  onError(error: unknown): void;
+}
+
+/** What the stream carries: the protocol and message format its content type names. */
+interface Wire {
+  grpc: boolean;
+  binary: boolean;
+}
+
+const WIRES: Readonly<Record<string, Wire>> = {
+  "application/proto": { grpc: false, binary: true },
+  "application/json": { grpc: false, binary: false },
+  "application/grpc": { grpc: true, binary: true },
+  "application/grpc+proto": { grpc: true, binary: true },
+};
+
+const GRPC_HEADER_BYTES = 5;
+const GRPC_OK: OutgoingHttpHeaders = { "grpc-status": "0" };
+
+interface Route {
+  method: DirectMethod;
+  serialization: MethodSerializationLookup<DescMessage, DescMessage>;
+}
+
+/**
+ * A handler for the HTTP/2 server's `stream` event: the lane's methods are
+ * answered here; `fallback` gets every other stream untouched, `delegate`
+ * the streams the lane started to read and hands back with their bytes.
+ */
+export function directLane(options: DirectLaneOptions) {
+  const routes = new Map<string, Route>();
+  for (const method of options.methods) {
+    const serialization = createMethodSerializationLookup(method.method, undefined, options.jsonOptions, {
+      readMaxBytes: options.readMaxBytes,
+      writeMaxBytes: 0xffffffff,
+    });
+    routes.set(`/${method.method.parent.typeName}/${method.method.name}`, { method, serialization });
+  }
+
+  return (
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    fallback: () => void,
+    delegate: (body: readonly Buffer[]) => void,
+  ): void => {
+    const path = headers[":path"] ?? "";
+    const route = routes.get(path);
+    const wire = WIRES[joined(headers["content-type"]) ?? ""];
+    if (
+      route === undefined ||
+      wire === undefined ||
+      headers[":method"] !== "POST" ||
+      headers["content-encoding"] !== undefined ||
+      headers["grpc-encoding"] !== undefined
+    ) {
+      return fallback();
+    }
+    const timeoutHeader = joined(headers[wire.grpc ? "grpc-timeout" : "connect-timeout-ms"]);
+    let timeoutMs: number | undefined;
+    if (timeoutHeader !== undefined) {
+      const parsed = wire.grpc
+        ? parseGrpcTimeout(timeoutHeader, Number.MAX_SAFE_INTEGER)
+        : parseConnectTimeout(timeoutHeader, Number.MAX_SAFE_INTEGER);
+      if (parsed.error) return fallback();
+      timeoutMs = parsed.timeoutMs;
+    }
+    const declared = wire.grpc ? undefined : joined(headers["content-length"]);
+    if (declared !== undefined && Number(declared) > options.readMaxBytes) return fallback();
+
+    const startedAt = performance.now();
+    const requestId = options.requestId(headers);
+    if (!options.admit(path, headers)) {
+      options.refuse(stream, headers, requestId);
+      options.onCall({ requestId, method: route.method.method, code: Code.Unauthenticated, output: undefined, startedAt });
+      return;
+    }
+
+    const limit = options.readMaxBytes + (wire.grpc ? GRPC_HEADER_BYTES : 0);
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length > limit) {
+        // Too large for the lane: connect-node reads the rest and answers.
+        stream.off("data", onData);
+        stream.off("end", onEnd);
+        stream.pause();
+        delegate(chunks);
+      }
+    };
+    const onEnd = (): void => {
+      stream.off("data", onData);
+      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length);
+      const message = messageOf(body, wire, declared);
+      let input: MessageShape<DescMessage>;
+      try {
+        if (message === null) throw new Error("not a single well-formed message");
+        input = (wire.binary && route.method.decode?.(message)) || route.serialization.getI(wire.binary).parse(message);
+      } catch {
+        // connect-node words the error (and the status) for a malformed body.
+        delegate(chunks);
+        return;
+      }
+      answer(stream, headers, wire, route, input, { requestId, timeoutMs, startedAt }, options);
+    };
+    stream.on("data", onData);
+    stream.once("end", onEnd);
+  };
+}
+
+/** A header's value as connect-es reads it (`Headers.get`): repeated values joined by ", ". */
+const joined = (value: string | string[] | undefined): string | undefined =>
+  typeof value === "string" || value === undefined ? value : value.join(", ");
+
+/** The message bytes of a complete body, or null when connect-node should judge it. */
+function messageOf(body: Buffer, wire: Wire, declaredLength: string | undefined): Uint8Array | null {
+  if (!wire.grpc) {
+    return declaredLength === undefined || Number(declaredLength) === body.length ? body : null;
+  }
+  if (body.length < GRPC_HEADER_BYTES || body[0] !== 0) return null;
+  return body.readUInt32BE(1) === body.length - GRPC_HEADER_BYTES ? body.subarray(GRPC_HEADER_BYTES) : null;
+}
+
+function serialize(route: Route, wire: Wire, output: MessageShape<DescMessage>): Uint8Array {
+  const encode = route.method.encode;
+  return wire.binary && encode ? encode(output) : route.serialization.getO(wire.binary).serialize(output);
+}
+
+interface CallState {
+  requestId: string;
+  timeoutMs: number | undefined;
+  startedAt: number;
+}
+
+function answer(
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  wire: Wire,
+  route: Route,
+  input: MessageShape<DescMessage>,
+  state: CallState,
+  options: DirectLaneOptions,
+): void {
+  const compression = compressionNegotiate(
+    options.acceptCompression as Compression[],
+    null,
+    joined(headers[wire.grpc ? "grpc-accept-encoding" : "accept-encoding"]) ?? null,
+    wire.grpc ? "grpc-accept-encoding" : "accept-encoding",
+  ).response;
+  let settled = false;
+  const settle = (output: MessageShape<DescMessage> | undefined, error: ConnectError | undefined): void => {
+    if (settled) return;
+    settled = true;
+    if (timer !== undefined) clearTimeout(timer);
+    options.onCall({
+      requestId: state.requestId,
+      method: route.method.method,
+      code: error?.code,
+      output,
+      startedAt: state.startedAt,
+    });
+    const write = wire.grpc ? writeGrpc : writeConnect;
+    write(stream, state.requestId, wire, route, output, error, compression, options).catch(options.onError);
+  };
+  // The caller's deadline: answered DEADLINE_EXCEEDED when it passes first.
+  const timer =
+    state.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => settle(undefined, new ConnectError("the operation timed out", Code.DeadlineExceeded)), state.timeoutMs);
+  const call: DirectCall = (name) => joined(headers[name.toLowerCase()]) ?? null;
+  route.method.call(input, call).then(
+    (output) => settle(output, undefined),
+    (error: unknown) => settle(undefined, options.toConnectError(error)),
+  );
+}
+
+/** Connect unary: the message (or a JSON error) as the whole body. */
+async function writeConnect(
+  stream: ServerHttp2Stream,
+  requestId: string,
+  wire: Wire,
+  route: Route,
+  output: MessageShape<DescMessage> | undefined,
+  error: ConnectError | undefined,
+  compression: Compression | null,
+  options: DirectLaneOptions,
+): Promise<void> {
+  let status = 200;
+  let type = wire.binary ? "application/proto" : "application/json";
+  let metadata: Headers | undefined;
+  let body: Uint8Array;
+  if (error || output === undefined) {
+    const failure = error ?? new ConnectError("internal error", Code.Internal);
+    status = codeToHttpStatus(failure.code);
+    type = "application/json";
+    metadata = failure.metadata;
+    body = errorToJsonBytes(failure, options.jsonOptions);
+  } else {
+    body = serialize(route, wire, output);
+  }
+  let encoding: string | undefined;
+  if (compression && body.byteLength >= options.compressMinBytes) {
+    body = await compression.compress(body);
+    encoding = compression.name;
+  }
+  // In connect-node's order: a caller comparing bytes sees no difference.
+  const headers: OutgoingHttpHeaders = { ":status": status, "x-request-id": requestId, "content-length": body.byteLength, "content-type": type };
+  metadata?.forEach((value, key) => void (headers[key] = value));
+  if (encoding) headers["content-encoding"] = encoding;
+  if (stream.destroyed || stream.closed) return;
+  stream.respond(headers);
+  // Ended once the body is written: `end(body)` on a stream whose request
+  // already ended makes Node build an ERR_STREAM_DESTROYED (with its stack)
+  // for every call when the stream closes under the pending write.
+  stream.write(body, () => stream.end());
+}
+
+/** gRPC: headers, one length-prefixed message (none for an error), the status in trailers. */
+async function writeGrpc(
+  stream: ServerHttp2Stream,
+  requestId: string,
+  wire: Wire,
+  route: Route,
+  output: MessageShape<DescMessage> | undefined,
+  error: ConnectError | undefined,
+  compression: Compression | null,
+  options: DirectLaneOptions,
+): Promise<void> {
+  const headers: OutgoingHttpHeaders = { ":status": 200, "x-request-id": requestId, "content-type": "application/grpc+proto" };
+  if (compression) headers["grpc-encoding"] = compression.name;
+  let trailers: OutgoingHttpHeaders = GRPC_OK;
+  let frame: Buffer | undefined;
+  if (output !== undefined && !error) {
+    let message = serialize(route, wire, output);
+    let flags = 0;
+    if (compression && message.byteLength >= options.compressMinBytes) {
+      message = await compression.compress(message);
+      flags = 1;
+    }
+    frame = Buffer.allocUnsafe(GRPC_HEADER_BYTES + message.byteLength);
+    frame[0] = flags;
+    frame.writeUInt32BE(message.byteLength, 1);
+    frame.set(message, GRPC_HEADER_BYTES);
+  } else {
+    const trailer = setTrailerStatus(new Headers(), error ?? new ConnectError("internal error", Code.Internal));
+    trailers = {};
+    trailer.forEach((value, key) => void (trailers[key] = value));
+  }
+  if (stream.destroyed || stream.closed) return;
+  stream.respond(headers, { waitForTrailers: true });
+  stream.once("wantTrailers", () => stream.sendTrailers(trailers));
+  if (frame) stream.end(frame);
+  else stream.end();
+}
