@@ -57,6 +57,8 @@ export interface TestKeywardOptions {
   captureLogs?: boolean;
   /** Wraps the service's audit log (fault injection). */
   auditLog?: KeywardOptions["auditLog"];
+  /** false: the hot methods through connect-node too (src/rpc/direct-lane.ts). */
+  directLane?: boolean;
 }
 
 export async function startTestKeyward(options: TestKeywardOptions = {}): Promise<TestKeyward> {
@@ -79,7 +81,10 @@ export async function startTestKeyward(options: TestKeywardOptions = {}): Promis
         write: (line: string) => void logs.push(JSON.parse(line) as LogLine),
       })
     : createLogger(config.logLevel);
-  const keyward = await startKeyward(config, logger, { auditLog: options.auditLog });
+  const keyward = await startKeyward(config, logger, {
+    auditLog: options.auditLog,
+    ...(options.directLane === undefined ? {} : { directLane: options.directLane }),
+  });
   return {
     keyward,
     logs,
