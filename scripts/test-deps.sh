@@ -111,3 +111,26 @@ fi
 
 # --- npm packages --------------------------------------------------------------
 bash scripts/npm-deps.sh
+
+# --- Connect conformance suite (Go module proxy): .cache/conformance ------------
+# The runner, and its protos generated to TypeScript for the test server of
+# test/conformance/ (generated here, never committed).
+conformance_version=v1.0.7
+conformance=.cache/conformance
+if [ -x "$conformance/bin/connectconformance" ] && [ -f "$conformance/gen/connectrpc/conformance/v1/service_pb.ts" ] &&
+  [ "$(cat "$conformance/version" 2>/dev/null)" = "$conformance_version" ]; then
+  say "conformance: connectconformance $conformance_version present"
+else
+  if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then PATH=/usr/local/go/bin:$PATH; fi
+  command -v go >/dev/null 2>&1 || die "Go is needed to install the Connect conformance suite"
+  say "conformance: installing connectconformance $conformance_version"
+  rm -rf "$conformance"
+  mkdir -p "$conformance/bin"
+  GOBIN="$root/$conformance/bin" CGO_ENABLED=0 go install "connectrpc.com/conformance/cmd/connectconformance@$conformance_version"
+  module_dir=$(cd "$conformance" && GOFLAGS=-mod=mod go mod download -json "connectrpc.com/conformance@$conformance_version" |
+    "${PYTHON:-python3}" -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
+  cp -r "$module_dir/proto" "$conformance/proto"
+  chmod -R u+w "$conformance/proto"
+  PATH="$root/node_modules/.bin:$PATH" buf generate --template test/conformance/buf.gen.yaml
+  echo "$conformance_version" > "$conformance/version"
+fi

@@ -30,16 +30,16 @@ const UNAUTHENTICATED = 16;
 
 export function extAuthzService(edge: VerificationEdge, tokens: ServiceTokens): ServiceImpl<typeof Authorization> {
   const check = checkCall(edge, tokens);
-  return { check: (req, ctx) => check(req, (name) => ctx.requestHeader.get(name)) };
+  return { check: (req, ctx) => check(req, { header: (name) => ctx.requestHeader.get(name) }) };
 }
 
 /**
  * Check, as both connect-node and the direct lane (src/rpc/direct-lane.ts)
- * call it: `header` reads the call's request headers.
+ * call it: `call.header` reads the call's request headers.
  */
 export function checkCall(edge: VerificationEdge, tokens: ServiceTokens) {
-  return async (req: CheckRequest, header: (name: string) => string | null): Promise<CheckResponse> => {
-    const token = header(SERVICE_TOKEN_HEADER) ?? bearerToken(header("authorization"));
+  return async (req: CheckRequest, call: { header(name: string): string | null }): Promise<CheckResponse> => {
+    const token = call.header(SERVICE_TOKEN_HEADER) ?? bearerToken(call.header("authorization"));
     if (!tokens.check(token).ok) throw new ConnectError("a valid service token is required", Code.Unauthenticated);
     const http = req.attributes?.request?.http;
     const address = req.attributes?.source?.address?.address;

@@ -22,8 +22,60 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { DescMessage, DescMethodUnary, JsonReadOptions, MessageShape } from "@bufbuild/protobuf";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
 
-/** What a lane method gets besides its request message: the call's request headers (as `Headers.get` reads them). */
-export type DirectCall = (name: string) => string | null;
+/**
+ * What a lane method gets besides its request message: the call's headers,
+ * deadline, and response headers and trailers to set — the part of
+ * connect-es's HandlerContext the hot methods use, made only when asked for.
+ */
+export class DirectCall {
+  private readonly deadline: number | undefined;
+  private request: Headers | undefined;
+  private header_: Headers | undefined;
+  private trailer_: Headers | undefined;
+
+  constructor(
+    private readonly headers: IncomingHttpHeaders,
+    timeoutMs: number | undefined,
+  ) {
+    // Whole milliseconds, as connect-es's Date-based deadline (grpc-timeout may say "n" or "u").
+    this.deadline = timeoutMs === undefined ? undefined : Math.trunc(Date.now() + timeoutMs);
+  }
+
+  /** A request header's value as `Headers.get` reads it, or null. */
+  header(name: string): string | null {
+    return joined(this.headers[name.toLowerCase()]) ?? null;
+  }
+
+  /** Every request header but the pseudo-headers, as connect-node gives them. */
+  get requestHeader(): Headers {
+    if (!this.request) {
+      this.request = new Headers();
+      for (const [name, value] of Object.entries(this.headers)) {
+        if (name.startsWith(":") || value === undefined) continue;
+        for (const one of Array.isArray(value) ? value : [value]) this.request.append(name, String(one));
+      }
+    }
+    return this.request;
+  }
+
+  get responseHeader(): Headers {
+    return (this.header_ ??= new Headers());
+  }
+
+  get responseTrailer(): Headers {
+    return (this.trailer_ ??= new Headers());
+  }
+
+  /** Milliseconds left before the caller's deadline; undefined: none. */
+  timeoutMs(): number | undefined {
+    return this.deadline === undefined ? undefined : this.deadline - Date.now();
+  }
+
+  /** The response headers and trailers set so far, if any. */
+  sent(): { headers: Headers | undefined; trailers: Headers | undefined } {
+    return { headers: this.header_, trailers: this.trailer_ };
+  }
+}
 
 export interface DirectMethod<I extends DescMessage = DescMessage, O extends DescMessage = DescMessage> {
   method: DescMethodUnary<I, O>;
@@ -233,23 +285,24 @@ function answer(
       startedAt: state.startedAt,
     });
     const write = wire.grpc ? writeGrpc : writeConnect;
-    write(stream, state.requestId, wire, route, output, error, compression, options).catch(options.onError);
+    write(stream, call, state.requestId, wire, route, output, error, compression, options).catch(options.onError);
   };
   // The caller's deadline: answered DEADLINE_EXCEEDED when it passes first.
   const timer =
     state.timeoutMs === undefined
       ? undefined
       : setTimeout(() => settle(undefined, new ConnectError("the operation timed out", Code.DeadlineExceeded)), state.timeoutMs);
-  const call: DirectCall = (name) => joined(headers[name.toLowerCase()]) ?? null;
+  const call = new DirectCall(headers, state.timeoutMs);
   route.method.call(input, call).then(
     (output) => settle(output, undefined),
     (error: unknown) => settle(undefined, options.toConnectError(error)),
   );
 }
 
-/** Connect unary: the message (or a JSON error) as the whole body. */
+/** Connect unary: the message (or a JSON error) as the whole body; trailers as `trailer-` headers. */
 async function writeConnect(
   stream: ServerHttp2Stream,
+  call: DirectCall,
   requestId: string,
   wire: Wire,
   route: Route,
@@ -278,8 +331,13 @@ async function writeConnect(
   }
   // In connect-node's order: a caller comparing bytes sees no difference.
   const headers: OutgoingHttpHeaders = { ":status": status, "x-request-id": requestId, "content-length": body.byteLength, "content-type": type };
+  const { headers: set, trailers } = call.sent();
+  set?.forEach((value, key) => void (headers[key] = value));
+  headers["content-type"] = type;
   metadata?.forEach((value, key) => void (headers[key] = value));
   if (encoding) headers["content-encoding"] = encoding;
+  trailers?.forEach((value, key) => void (headers[`trailer-${key}`] = value));
+  headers["content-length"] = body.byteLength;
   if (stream.destroyed || stream.closed) return;
   stream.respond(headers);
   // Ended once the body is written: `end(body)` on a stream whose request
@@ -291,6 +349,7 @@ async function writeConnect(
 /** gRPC: headers, one length-prefixed message (none for an error), the status in trailers. */
 async function writeGrpc(
   stream: ServerHttp2Stream,
+  call: DirectCall,
   requestId: string,
   wire: Wire,
   route: Route,
@@ -301,6 +360,8 @@ async function writeGrpc(
 ): Promise<void> {
   const headers: OutgoingHttpHeaders = { ":status": 200, "x-request-id": requestId, "content-type": "application/grpc+proto" };
   if (compression) headers["grpc-encoding"] = compression.name;
+  const { headers: set, trailers: setTrailers } = call.sent();
+  set?.forEach((value, key) => void (headers[key] = value));
   let trailers: OutgoingHttpHeaders = GRPC_OK;
   let frame: Buffer | undefined;
   if (output !== undefined && !error) {
@@ -314,8 +375,11 @@ async function writeGrpc(
     frame[0] = flags;
     frame.writeUInt32BE(message.byteLength, 1);
     frame.set(message, GRPC_HEADER_BYTES);
-  } else {
-    const trailer = setTrailerStatus(new Headers(), error ?? new ConnectError("internal error", Code.Internal));
+  }
+  if (error || output === undefined || setTrailers) {
+    const trailer = new Headers(setTrailers);
+    if (error || output === undefined) setTrailerStatus(trailer, error ?? new ConnectError("internal error", Code.Internal));
+    else trailer.set("grpc-status", "0");
     trailers = {};
     trailer.forEach((value, key) => void (trailers[key] = value));
   }

@@ -2,9 +2,10 @@
  * The Node request handler of the RPC port: connect-node's adapter, plus one
  * correction. connect-es reports a request message it cannot decode (invalid
  * UTF-8 in a string, a truncated or garbled frame) as INTERNAL ("parse
- * binary: ...", "received compressed envelope, but ..."), which a caller
- * reads as our fault. It is the caller's: this
- * handler reports it as INVALID_ARGUMENT, on all three protocols. Every call
+ * binary: ..."), which a caller reads as our fault. It is the caller's: this
+ * handler reports it as INVALID_ARGUMENT, on all three protocols. (A frame
+ * flagged compressed without a declared encoding stays INTERNAL: gRPC's
+ * compression spec prescribes it, and the Connect conformance suite checks it.) Every call
  * gets a request id (the caller's sane X-Request-Id, else a new one),
  * answered in X-Request-Id and recorded in audit events.
  */
@@ -38,12 +39,8 @@ export interface RpcHandlerOptions extends ConnectRouterOptions {
   onError: (error: unknown) => void;
 }
 
-/**
- * How connect-es words the INTERNAL errors that are a caller's malformed
- * request: a message it cannot decode, and a frame flagged compressed
- * without a declared encoding.
- */
-const CALLER_FAULTS = ["parse binary", "received compressed envelope"];
+/** How connect-es words the INTERNAL errors that are a caller's malformed request: a message it cannot decode. */
+const CALLER_FAULTS = ["parse binary"];
 const isCallerFault = (message: string | undefined) => CALLER_FAULTS.some((prefix) => message?.startsWith(prefix));
 
 /** What the RPC port's compatibility handler is, plus `delegate` for the direct lane. */
