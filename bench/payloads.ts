@@ -2,12 +2,13 @@
  * What goes on the wire: a gateway's VerifyRequest for one public request, and
  * how each protocol carries it (content type, headers, body framing).
  */
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { VerifyRequestSchema } from "../gen/authn/v1/auth_pb.js";
 import type { VerifyRequest } from "../gen/authn/v1/auth_pb.js";
+import { CheckRequestSchema } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
 
-/** Connect unary with binary messages, and gRPC. */
-export type Protocol = "connect" | "grpc";
+/** Connect unary with binary and with JSON messages, and gRPC. */
+export type Protocol = "connect" | "connect-json" | "grpc";
 
 export interface ProtocolWire {
   /** Request headers, as h2load -H 'name: value' pairs. */
@@ -15,24 +16,53 @@ export interface ProtocolWire {
   encode(request: VerifyRequest): Buffer;
 }
 
+/** A gRPC length-prefixed message. */
+export function grpcFrame(message: Uint8Array): Buffer {
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  frame.set(message, 5);
+  return frame;
+}
+
 export const WIRES: Readonly<Record<Protocol, ProtocolWire>> = {
   connect: {
     headers: { "content-type": "application/proto", "connect-protocol-version": "1" },
     encode: (request) => Buffer.from(toBinary(VerifyRequestSchema, request)),
   },
+  "connect-json": {
+    headers: { "content-type": "application/json", "connect-protocol-version": "1" },
+    encode: (request) => Buffer.from(toJsonString(VerifyRequestSchema, request)),
+  },
   grpc: {
     headers: { "content-type": "application/grpc", te: "trailers" },
-    encode: (request) => {
-      const message = toBinary(VerifyRequestSchema, request);
-      const frame = Buffer.alloc(5 + message.length);
-      frame.writeUInt32BE(message.length, 1);
-      frame.set(message, 5);
-      return frame;
-    },
+    encode: (request) => grpcFrame(toBinary(VerifyRequestSchema, request)),
   },
 };
 
 export const VERIFY_PATH = "/authn.v1.AuthService/Verify";
+export const CHECK_PATH = "/envoy.service.auth.v3.Authorization/Check";
+
+/** Envoy's ext_authz Check for the same public request, framed for gRPC (how Envoy asks). */
+export function gatewayCheck(key: string): Buffer {
+  const request = gatewayRequest(key);
+  return grpcFrame(
+    toBinary(
+      CheckRequestSchema,
+      create(CheckRequestSchema, {
+        attributes: {
+          source: { address: { address: { case: "socketAddress", value: { address: request.clientIp } } } },
+          request: {
+            http: {
+              method: request.method,
+              path: request.path,
+              headerMap: { headers: request.headers.map((h) => ({ key: h.name.toLowerCase(), value: h.value })) },
+            },
+          },
+        },
+      }),
+    ),
+  );
+}
 
 /**
  * The request an API gateway sends for `POST /v1/send` with a Bearer key:

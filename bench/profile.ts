@@ -19,7 +19,11 @@ import { seed } from "./seed.js";
 
 /** The functions of our Verify path, for inclusive time ("<name> <file>"). */
 const OURS = [
-  "verify src/rpc/auth-service.ts",
+  "answer src/rpc/direct-lane.ts",
+  "writeConnect src/rpc/direct-lane.ts",
+  "writeGrpc src/rpc/direct-lane.ts",
+  "decodeVerifyRequest src/rpc/verify-request-binary.ts",
+  "encodeVerifyResponse src/rpc/verify-response-binary.ts",
   "verify src/app/verify.ts",
   "checkHeaders src/domain/credentials.ts",
   "readCredential src/domain/credentials.ts",
@@ -32,8 +36,6 @@ const OURS = [
   "verdictToProto src/rpc/auth-service.ts",
   "allow src/domain/verdict.ts",
   "reclassifyParseErrors src/rpc/node-handler.ts",
-  "fixTrailerAfter src/rpc/node-handler.ts",
-  "errorMappingInterceptor src/rpc/error-mapping.ts",
 ];
 
 const LOAD = { clients: 4, streams: 16, durationS: 6, warmUpS: 2 };
@@ -63,6 +65,7 @@ export async function profile({ serviceEnv, scratch, log }: ProfileOptions): Pro
 
   const targets = [
     { server: "verify (cache hit)", file: "bench/keyward-server.ts", env: serviceEnv },
+    { server: "verify via connect-node", file: "bench/keyward-server.ts", env: { ...serviceEnv, BENCH_DIRECT_LANE: "off" } },
     { server: "trivial-connect", file: "bench/trivial-server.ts", env: { BENCH_RESPONSE: verdict } },
   ];
   const runs: ProfileRun[] = [];

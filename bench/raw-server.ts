@@ -14,6 +14,8 @@ import { monitorGc } from "./resources.js";
 monitorGc();
 
 const message = Buffer.from(process.env.BENCH_RESPONSE ?? "", "base64");
+/** The same verdict as Connect JSON (BENCH_RESPONSE_JSON, base64), for application/json requests. */
+const json = Buffer.from(process.env.BENCH_RESPONSE_JSON ?? "", "base64");
 const frame = Buffer.alloc(5 + message.length);
 frame.writeUInt32BE(message.length, 1);
 message.copy(frame, 5);
@@ -27,6 +29,9 @@ function respond(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void 
       stream.respond({ ":status": 200, "content-type": "application/grpc+proto" }, { waitForTrailers: true });
       stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
       stream.end(frame);
+    } else if (type.startsWith("application/json")) {
+      stream.respond({ ":status": 200, "content-type": "application/json", "content-length": json.length });
+      stream.end(json);
     } else {
       stream.respond({ ":status": 200, "content-type": "application/proto", "content-length": message.length });
       stream.end(message);

@@ -21,6 +21,8 @@
  * comparison in bench/README.md).
  */
 import { execFileSync } from "node:child_process";
+import { fromBinary, toJsonString } from "@bufbuild/protobuf";
+import { VerifyResponseSchema } from "../gen/authn/v1/auth_pb.js";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
@@ -29,7 +31,7 @@ import { ensureDependencies, h2loadVersion } from "./deps.js";
 import { h2load } from "./h2load.js";
 import { nodeLoad } from "./node-load.js";
 import type { Protocol } from "./payloads.js";
-import { VERIFY_PATH, WIRES, gatewayRequest } from "./payloads.js";
+import { CHECK_PATH, VERIFY_PATH, WIRES, gatewayCheck, gatewayRequest } from "./payloads.js";
 import { REPO_ROOT, compileServers, startNodeServer } from "./processes.js";
 import type { NodeServer } from "./processes.js";
 import { profile } from "./profile.js";
@@ -41,6 +43,10 @@ import { seed } from "./seed.js";
 import { checkVerify } from "./verify-check.js";
 
 const VERIFY = "verify (cache hit)";
+/** The same service with the direct lane off: every call through connect-node (the code before it). */
+const VERIFY_CONNECT_NODE = "verify via connect-node";
+/** Envoy's ext_authz Check for the same request, on the same server and path. */
+const CHECK = "check (ext_authz, cache hit)";
 /** The same server and path, with a key that has an IP allowlist and credits. */
 const VERIFY_CONTROLS = "verify (cache hit, allowlist + credits)";
 const MISS_FERRETDB = "verify (cache miss, FerretDB)";
@@ -48,7 +54,6 @@ const MISS_EMBEDDED = "verify (cache miss, embedded store)";
 const VERIFY_CLUSTER = "verify, 2 cluster workers";
 const VERIFY_REDIS_CLUSTER = "verify (cache hit), Redis Cluster";
 const VERIFY_CLUSTER_REDIS_CLUSTER = "verify, 2 workers, Redis Cluster";
-const TRIVIAL_WRAPPED = "trivial + rpcNodeHandler";
 
 /** The load shapes, the same for every server (h2load). */
 const LOADS = {
@@ -72,7 +77,9 @@ const MISS_LOADS = {
  */
 const MISS_KEYS = { ferretdb: 600, embedded: 6000 } as const;
 
-const PROTOCOLS: readonly Protocol[] = ["connect", "grpc"];
+const PROTOCOLS: readonly Protocol[] = ["connect", "connect-json", "grpc"];
+/** The side measurements (workers, Redis Cluster) use the binary protocols only. */
+const BINARY_PROTOCOLS: readonly Protocol[] = ["connect", "grpc"];
 
 const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
 const cleanups: (() => Promise<void>)[] = [];
@@ -113,15 +120,40 @@ async function main(): Promise<void> {
   const verify = await startServer("keyward", "bench/keyward-server.ts", serviceEnv);
   log(`seeding: an organization with a huge plan, ${MISS_KEYS.ferretdb + 1} keys through the RPC API`);
   const data = await seed(verify.url, MISS_KEYS.ferretdb);
-  const verdict = { BENCH_RESPONSE: Buffer.from(data.verdict).toString("base64") };
-  const servers = new Map<string, NodeServer>([
-    [VERIFY, verify],
-    [VERIFY_CONTROLS, verify],
-    [TRIVIAL, await startServer("trivial-connect", "bench/trivial-server.ts", verdict)],
-    [TRIVIAL_WRAPPED, await startServer("trivial-wrapped", "bench/trivial-server.ts", { ...verdict, BENCH_HANDLER: "keyward" })],
-    [RAW, await startServer("raw-http2", "bench/raw-server.ts", verdict)],
+  const verdict = {
+    BENCH_RESPONSE: Buffer.from(data.verdict).toString("base64"),
+    BENCH_RESPONSE_JSON: Buffer.from(toJsonString(VerifyResponseSchema, fromBinary(VerifyResponseSchema, data.verdict))).toString("base64"),
+  };
+  const viaConnectNode = await startServer(VERIFY_CONNECT_NODE, "bench/keyward-server.ts", { ...serviceEnv, BENCH_DIRECT_LANE: "off" });
+  const trivial = await startServer("trivial-connect", "bench/trivial-server.ts", verdict);
+  const raw = await startServer("raw-http2", "bench/raw-server.ts", verdict);
+
+  // What each scenario sends: its server, path and body per protocol; paced: also measured unloaded and at half load.
+  interface Target {
+    server: NodeServer;
+    path: string;
+    bodies: Partial<Record<Protocol, string>>;
+    paced: boolean;
+  }
+  const bodyFile = async (name: string, bytes: Buffer): Promise<string> => {
+    const file = join(scratch, `${name}.bin`);
+    await writeFile(file, bytes);
+    return file;
+  };
+  const verifyBodies = async (key: string, name: string): Promise<Partial<Record<Protocol, string>>> => {
+    const bodies: Partial<Record<Protocol, string>> = {};
+    for (const protocol of PROTOCOLS) bodies[protocol] = await bodyFile(`${name}-${protocol}`, WIRES[protocol].encode(gatewayRequest(key)));
+    return bodies;
+  };
+  const hot = await verifyBodies(data.hotKey, "verify");
+  const targets = new Map<string, Target>([
+    [VERIFY, { server: verify, path: VERIFY_PATH, bodies: hot, paced: true }],
+    [CHECK, { server: verify, path: CHECK_PATH, bodies: { grpc: await bodyFile("check-grpc", gatewayCheck(data.hotKey)) }, paced: true }],
+    [VERIFY_CONNECT_NODE, { server: viaConnectNode, path: VERIFY_PATH, bodies: hot, paced: true }],
+    [VERIFY_CONTROLS, { server: verify, path: VERIFY_PATH, bodies: await verifyBodies(data.controlledKey, "verify-controls"), paced: false }],
+    [TRIVIAL, { server: trivial, path: VERIFY_PATH, bodies: hot, paced: true }],
+    [RAW, { server: raw, path: VERIFY_PATH, bodies: hot, paced: true }],
   ]);
-  const paced = [VERIFY, VERIFY_CONTROLS, TRIVIAL, RAW];
   if (otherNode) {
     const major = execFileSync(otherNode, ["-p", "process.versions.node.split('.')[0]"], { encoding: "utf8" }).trim();
     for (const [scenario, file, env] of [
@@ -129,34 +161,24 @@ async function main(): Promise<void> {
       [RAW, "bench/raw-server.ts", verdict],
     ] as const) {
       const name = `${scenario} on Node ${major}`;
-      servers.set(name, await startServer(name, file, env, otherNode));
-      paced.push(name);
-    }
-  }
-  const bodyFiles = new Map<Protocol, string>();
-  const controlsBodyFiles = new Map<Protocol, string>();
-  for (const protocol of PROTOCOLS) {
-    for (const [files, key, name] of [[bodyFiles, data.hotKey, "verify"], [controlsBodyFiles, data.controlledKey, "verify-controls"]] as const) {
-      const file = join(scratch, `${name}-${protocol}.bin`);
-      await writeFile(file, WIRES[protocol].encode(gatewayRequest(key)));
-      files.set(protocol, file);
+      targets.set(name, { server: await startServer(name, file, env, otherNode), path: VERIFY_PATH, bodies: hot, paced: true });
     }
   }
 
   const runs: RunRecord[] = [];
   const measure = async (
     scenario: string,
-    server: NodeServer,
+    target: Pick<Target, "server" | "path"> & { body: string },
     protocol: Protocol,
     load: LoadKind,
     options: { rate?: number; warmUpS?: number; redisNodes?: readonly string[] } = {},
   ): Promise<RunRecord> => {
     const shape = LOADS[load];
     const warmUpS = options.warmUpS ?? ("warmUpS" in shape ? shape.warmUpS : undefined);
-    const { result, resources } = await metered(server, options.redisNodes ?? redis.url, () => h2load({
-      url: server.url + VERIFY_PATH,
+    const { result, resources } = await metered(target.server, options.redisNodes ?? redis.url, () => h2load({
+      url: target.server.url + target.path,
       headers: WIRES[protocol].headers,
-      bodyFile: (scenario === VERIFY_CONTROLS ? controlsBodyFiles : bodyFiles).get(protocol) ?? "",
+      bodyFile: target.body,
       clients: shape.clients,
       streams: shape.streams,
       durationS: shape.durationS,
@@ -182,25 +204,30 @@ async function main(): Promise<void> {
   };
 
   for (const protocol of PROTOCOLS) {
+    const here = [...targets].flatMap(([scenario, t]) => {
+      const body = t.bodies[protocol];
+      return body ? [{ scenario, paced: t.paced, target: { server: t.server, path: t.path, body } }] : [];
+    });
     // Rounds alternate the servers, so a disturbance hits one round of each,
     // not all of one server's; the best round counts.
     const best = new Map<string, RunRecord>();
     for (let round = 0; round < LOADS.throughput.rounds; round++) {
-      for (const [scenario, server] of servers) {
-        const run = await measure(scenario, server, protocol, "throughput", round > 0 ? { warmUpS: 0 } : {});
+      for (const { scenario, target } of here) {
+        const run = await measure(scenario, target, protocol, "throughput", round > 0 ? { warmUpS: 0 } : {});
         const previous = best.get(scenario);
         const rounds = [...(previous?.rounds ?? []), run.result.reqPerSec];
         best.set(scenario, { ...(previous && previous.result.reqPerSec >= run.result.reqPerSec ? previous : run), rounds });
       }
     }
     for (const run of best.values()) record(run);
-    for (const scenario of paced) record(await measure(scenario, servers.get(scenario) as NodeServer, protocol, "unloaded"));
+    const paced = here.filter((h) => h.paced);
+    for (const { scenario, target } of paced) record(await measure(scenario, target, protocol, "unloaded"));
     // Every server paced at the same rate: half of Verify's max on this protocol.
     const half = Math.round((best.get(VERIFY)?.result.reqPerSec ?? 0) / 2);
-    for (const scenario of paced) record(await measure(scenario, servers.get(scenario) as NodeServer, protocol, "half", { rate: half }));
+    for (const { scenario, target } of paced) record(await measure(scenario, target, protocol, "half", { rate: half }));
   }
   await checkVerify(verify.url, data.hotKey, "after the cache-hit runs");
-  for (const server of servers.values()) await server.stop();
+  for (const server of new Set([...targets.values()].map((t) => t.server))) await server.stop();
 
   // The same hot-key runs with every Redis use on a Redis Cluster (3 masters,
   // 3 replicas on this machine): one process, then two workers.
@@ -211,7 +238,9 @@ async function main(): Promise<void> {
   const redisNodes = redisCluster.seeds.split(",").map((seed) => `redis://${seed}`);
   for (const [scenario, workers] of [[VERIFY_REDIS_CLUSTER, "1"], [VERIFY_CLUSTER_REDIS_CLUSTER, "2"]] as const) {
     const server = await startServer(scenario, "bench/keyward-server.ts", { ...clusterEnv, BENCH_WORKERS: workers });
-    for (const protocol of PROTOCOLS) record(await measure(scenario, server, protocol, "throughput", { warmUpS: 2, redisNodes }));
+    for (const protocol of BINARY_PROTOCOLS) {
+      record(await measure(scenario, { server, path: VERIFY_PATH, body: hot[protocol] ?? "" }, protocol, "throughput", { warmUpS: 2, redisNodes }));
+    }
     await checkVerify(server.url, data.hotKey, `after ${scenario}`);
     await server.stop();
   }
@@ -219,7 +248,9 @@ async function main(): Promise<void> {
 
   log("2 node:cluster workers sharing the port");
   const cluster = await startServer("keyward-cluster", "bench/keyward-server.ts", { ...serviceEnv, BENCH_WORKERS: "2" });
-  for (const protocol of PROTOCOLS) record(await measure(VERIFY_CLUSTER, cluster, protocol, "throughput", { warmUpS: 2 }));
+  for (const protocol of BINARY_PROTOCOLS) {
+    record(await measure(VERIFY_CLUSTER, { server: cluster, path: VERIFY_PATH, body: hot[protocol] ?? "" }, protocol, "throughput", { warmUpS: 2 }));
+  }
   await checkVerify(cluster.url, data.hotKey, "after the cluster runs");
   await cluster.stop();
 
@@ -243,10 +274,10 @@ async function main(): Promise<void> {
     KEYWARD_USAGE_FLUSH_MS: "3600000",
   });
   // A lookup scans the collection up to the match: keys in random order.
-  for (const run of await cacheMiss(MISS_FERRETDB, cold, shuffle(data.coldKeys), bodyFiles.get("connect") ?? "", scratch, redis.url)) record(run);
+  for (const run of await cacheMiss(MISS_FERRETDB, cold, shuffle(data.coldKeys), hot.connect ?? "", scratch, redis.url)) record(run);
   await cold.stop(2000);
 
-  const rows = buildRows(runs, (scenario) => scenario === VERIFY);
+  const rows = buildRows(runs, (scenario) => scenario === VERIFY || scenario === CHECK);
   const finishedAt = new Date();
   const failed = runs.filter((r) => r.result.failed > 0);
   const report = {
@@ -264,7 +295,11 @@ async function main(): Promise<void> {
     method: {
       servers: "one process each, h2c on 127.0.0.1; keyward on FerretDB + Redis (GCRA limiter on every call), KEYWARD_LOG_LEVEL=warn",
       request: "a gateway's VerifyRequest for POST /v1/send: 12 headers, Bearer key, method + path (scope send)",
-      protocols: { connect: "Connect unary, application/proto", grpc: "gRPC, application/grpc, framed, te: trailers" },
+      protocols: {
+        connect: "Connect unary, application/proto",
+        "connect-json": "Connect unary, application/json",
+        grpc: "gRPC, application/grpc, framed, te: trailers",
+      },
       loads: LOADS,
       throughput: `h2load -c ${LOADS.throughput.clients} -m ${LOADS.throughput.streams}; best of ${LOADS.throughput.rounds} rounds that alternate the servers`,
       halfLoad: "every server paced at the same rate, half of Verify's max on that protocol: h2load --rps with clients started 1 ms apart",
@@ -280,7 +315,8 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${formatTable(rows)}\n\n`);
   process.stdout.write(
     `req/s: max throughput; p50: unloaded (one request at a time); p99: paced at half of Verify's max ` +
-      `(achieved rate after @); x: req/s ratio to the baseline on the same protocol.\n`,
+      `(achieved rate after @); x: req/s ratio to the baseline on the same protocol; p99 x raw: p99 ÷ raw http2's at the same rate; ` +
+      `KB/req: heap allocated per request (throughput run); GCs/10s: during the p99 run.\n`,
   );
   for (const warning of report.warnings ?? []) process.stdout.write(`WARNING: ${warning}\n`);
   process.stdout.write(`wrote ${file} and bench/results/latest.json (${report.durationS} s)\n`);
@@ -385,7 +421,9 @@ async function metered(
       serverCores: serverS === null ? null : Math.round((serverS / wallS) * 100) / 100,
       serverUsPerRequest: perRequest(serverS),
       redisUsPerRequest: perRequest(redisS),
+      bytesPerRequest: gc && result.reqPerSec > 0 ? Math.round(gc.allocatedBytes / (result.reqPerSec * wallS)) : null,
       gc: gc && { ...gc, maxPauseMs: Math.round(gc.maxPauseMs * 10) / 10, totalPauseMs: Math.round(gc.totalPauseMs) },
+      seconds: Math.round(wallS * 10) / 10,
     },
   };
 }
