@@ -42,7 +42,11 @@ export const WIRES: Readonly<Record<Protocol, ProtocolWire>> = {
 export const VERIFY_PATH = "/authn.v1.AuthService/Verify";
 export const CHECK_PATH = "/envoy.service.auth.v3.Authorization/Check";
 
-/** Envoy's ext_authz Check for the same public request, framed for gRPC (how Envoy asks). */
+/**
+ * Envoy's ext_authz Check for the same public request, framed for gRPC (how
+ * Envoy asks): headers in the `headers` map, as Envoy sends them unless
+ * `encode_raw_headers` is set (lower-case names, repeated values joined).
+ */
 export function gatewayCheck(key: string): Buffer {
   const request = gatewayRequest(key);
   return grpcFrame(
@@ -55,7 +59,7 @@ export function gatewayCheck(key: string): Buffer {
             http: {
               method: request.method,
               path: request.path,
-              headerMap: { headers: request.headers.map((h) => ({ key: h.name.toLowerCase(), value: h.value })) },
+              headers: Object.fromEntries(request.headers.map((h) => [h.name.toLowerCase(), h.value])),
             },
           },
         },

@@ -30,6 +30,7 @@ import { directLane, directMethod } from "./rpc/direct-lane.js";
 import { refuseOnStream } from "./rpc/early-refusal.js";
 import { toConnectError } from "./rpc/error-mapping.js";
 import { verifyCall } from "./rpc/auth-service.js";
+import { encodeCheckResponse } from "./rpc/check-response-binary.js";
 import { decodeVerifyRequest } from "./rpc/verify-request-binary.js";
 import { encodeVerifyResponse } from "./rpc/verify-response-binary.js";
 import { requestIdFrom } from "./domain/request-context.js";
@@ -96,7 +97,7 @@ export async function startServer(deps: ServerDeps, options: ListenOptions): Pro
   // The hot methods: served by the direct lane when the call allows, else by connect-node.
   const hot = [
     directMethod(AuthService.method.verify, verifyCall(deps.verifier), { encode: encodeVerifyResponse, decode: decodeVerifyRequest }),
-    directMethod(Authorization.method.check, doors.check),
+    directMethod(Authorization.method.check, doors.check, { encode: encodeCheckResponse }),
   ];
   interceptors.unshift(accessInterceptor(logAccess), deadlineInterceptor(new Set(hot.map((m) => `${m.method.parent.typeName}/${m.method.name}`))));
   // keyward's own services need a service token: a call without one is

@@ -28,9 +28,17 @@ export function requestIdFrom(header: string | readonly string[] | undefined | n
  * with the version nibble set to 7 (the variant bits are already right).
  */
 export function newRequestId(): string {
-  const time = Date.now().toString(16).padStart(12, "0");
-  return `${time.slice(0, 8)}-${time.slice(8)}-7${randomUUID().slice(15)}`;
+  const now = Date.now();
+  if (now !== prefixAt) {
+    const time = now.toString(16).padStart(12, "0");
+    prefix = `${time.slice(0, 8)}-${time.slice(8)}-7`;
+    prefixAt = now;
+  }
+  return prefix + randomUUID().slice(15);
 }
+/** The time part of the ids of the current millisecond, written once per millisecond. */
+let prefix = "";
+let prefixAt = -1;
 
 /** A socket's remote address, IPv4-mapped IPv6 (`::ffff:1.2.3.4`) written as IPv4. */
 export function clientIpFrom(remoteAddress: string | undefined): string {

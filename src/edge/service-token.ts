@@ -6,7 +6,7 @@
  * configuration allows that only on loopback in development, the same rule as
  * the RPC services.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 
 export const SERVICE_TOKEN_HEADER = "X-Keyward-Service-Token";
 
@@ -15,8 +15,9 @@ export type TokenCheck =
   | { ok: true; tokenId: string }
   | { ok: false };
 
+/** One-shot: no Hash object (a native handle) per call. */
 function digest(value: string): Buffer {
-  return createHash("sha256").update(value).digest();
+  return hash("sha256", value, "buffer");
 }
 
 export class ServiceTokens {

@@ -266,12 +266,11 @@ function answer(
   state: CallState,
   options: DirectLaneOptions,
 ): void {
-  const compression = compressionNegotiate(
-    options.acceptCompression as Compression[],
-    null,
-    joined(headers[wire.grpc ? "grpc-accept-encoding" : "accept-encoding"]) ?? null,
-    wire.grpc ? "grpc-accept-encoding" : "accept-encoding",
-  ).response;
+  // What the caller accepts back (nothing requested: no negotiation to do).
+  const accepted = joined(headers[wire.grpc ? "grpc-accept-encoding" : "accept-encoding"]);
+  const compression = accepted
+    ? compressionNegotiate(options.acceptCompression as Compression[], null, accepted, wire.grpc ? "grpc-accept-encoding" : "accept-encoding").response
+    : null;
   let settled = false;
   const settle = (output: MessageShape<DescMessage> | undefined, error: ConnectError | undefined): void => {
     if (settled) return;

@@ -11,14 +11,13 @@ import { toBinary } from "@bufbuild/protobuf";
 import { VerifyResponseSchema } from "../../gen/authn/v1/auth_pb.js";
 import type { HttpVerdict, RateLimit, VerifyResponse } from "../../gen/authn/v1/auth_pb.js";
 import type { Header } from "../../gen/authn/v1/common_pb.js";
+import { LENGTH_DELIMITED, ProtoWriter, VARINT, delimitedSize, stringFieldSize, stringSize, varintFieldSize, varintSize } from "./protobuf-writer.js";
 
-const VARINT = 0;
-const LENGTH_DELIMITED = 2;
 
 export function encodeVerifyResponse(response: VerifyResponse): Uint8Array {
   if (!encodable(response)) return toBinary(VerifyResponseSchema, response);
   const size = responseSize(response);
-  const out = new Writer(Buffer.allocUnsafe(size));
+  const out = new ProtoWriter(size);
   writeResponse(out, response);
   return out.buffer;
 }
@@ -35,27 +34,6 @@ function encodable(r: VerifyResponse): boolean {
 }
 
 const safe = (value: bigint): boolean => value >= 0n && value <= BigInt(Number.MAX_SAFE_INTEGER);
-
-// ---- sizes -------------------------------------------------------------------
-
-function varintSize(value: number): number {
-  if (value < 0) return 10; // negative int32: sign-extended to 64 bits
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
-
-const stringSize = (value: string): number => {
-  const bytes = Buffer.byteLength(value, "utf8");
-  return varintSize(bytes) + bytes;
-};
-/** Tag byte(s) plus a length-delimited payload of `length` bytes. */
-const delimitedSize = (field: number, length: number): number => varintSize(field << 3) + varintSize(length) + length;
-const stringFieldSize = (field: number, value: string): number => (value === "" ? 0 : varintSize(field << 3) + stringSize(value));
-const varintFieldSize = (field: number, value: number): number => (value === 0 ? 0 : varintSize(field << 3) + varintSize(value));
 
 function rateLimitSize(rl: RateLimit): number {
   return (
@@ -89,60 +67,7 @@ function responseSize(r: VerifyResponse): number {
   return size;
 }
 
-// ---- writing -----------------------------------------------------------------
-
-class Writer {
-  private at = 0;
-  constructor(readonly buffer: Buffer) {}
-
-  varint(value: number): void {
-    if (value < 0) {
-      // negative int32 (an unknown enum value): two's complement, 10 bytes
-      const low = value >>> 0;
-      const high = value < 0 ? 0xffffffff : 0;
-      this.varint64(low, high);
-      return;
-    }
-    while (value >= 0x80) {
-      this.buffer[this.at++] = (value % 128) | 0x80;
-      value = Math.floor(value / 128);
-    }
-    this.buffer[this.at++] = value;
-  }
-
-  private varint64(low: number, high: number): void {
-    for (let i = 0; i < 9; i++) {
-      this.buffer[this.at++] = (low & 0x7f) | 0x80;
-      low = (low >>> 7) | ((high & 0x7f) << 25);
-      high >>>= 7;
-    }
-    this.buffer[this.at++] = 0x01;
-  }
-
-  tag(field: number, wireType: number): void {
-    this.varint((field << 3) | wireType);
-  }
-
-  string(value: string): void {
-    const length = Buffer.byteLength(value, "utf8");
-    this.varint(length);
-    this.at += this.buffer.write(value, this.at, length, "utf8");
-  }
-
-  stringField(field: number, value: string): void {
-    if (value === "") return;
-    this.tag(field, LENGTH_DELIMITED);
-    this.string(value);
-  }
-
-  varintField(field: number, value: number): void {
-    if (value === 0) return;
-    this.tag(field, VARINT);
-    this.varint(value);
-  }
-}
-
-function writeResponse(out: Writer, r: VerifyResponse): void {
+function writeResponse(out: ProtoWriter, r: VerifyResponse): void {
   if (r.allowed) {
     out.tag(1, VARINT);
     out.varint(1);

@@ -43,12 +43,7 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   async consume(pool: string, plan: RateLimitPlan, cost: number): Promise<RateLimitDecision> {
-    const [allowed, remaining, resetMs, retryAfterMs] = await this.redis.keywardGcra(
-      poolKey(pool),
-      plan.limit,
-      plan.windowMs,
-      cost,
-    );
-    return { allowed: allowed === 1, limit: plan.limit, remaining, resetMs, retryAfterMs };
+    const reply = await this.redis.keywardGcra(poolKey(pool), plan.limit, plan.windowMs, cost);
+    return { allowed: reply[0] === 1, limit: plan.limit, remaining: reply[1], resetMs: reply[2], retryAfterMs: reply[3] };
   }
 }
