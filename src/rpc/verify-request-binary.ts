@@ -1,14 +1,18 @@
 /**
  * VerifyRequest from the protobuf binary format, for the common case only:
- * every field known, one-byte tags, ASCII strings. That is what gateways
- * send, and it reads without protobuf-es's per-field arrays and views (most
- * of what decoding a dozen headers allocated). Anything else — unknown
- * fields, other wire types, non-ASCII text, a truncated message — answers
+ * every field known, one-byte tags, valid UTF-8 without U+FFFD. That is what
+ * gateways send, and it reads without protobuf-es's per-field arrays and
+ * views (most of what decoding a dozen headers allocated). Anything else —
+ * unknown fields, other wire types, text that is not valid UTF-8 (or holds
+ * U+FFFD, which could be a decoded error), a truncated message — answers
  * null and protobuf-es's fromBinary reads it (and words any error).
  * test/rpc/verify-request-binary.test.ts holds it to fromBinary's results.
  */
 import type { VerifyRequest } from "../../gen/authn/v1/auth_pb.js";
 import type { Header } from "../../gen/authn/v1/common_pb.js";
+
+/** Buffer's native decoder, without `toString`'s argument handling (present on every Node Buffer, untyped). */
+type NativeSlices = Buffer & { utf8Slice(start: number, end: number): string };
 
 const VARINT = 0;
 const LENGTH_DELIMITED = 2;
@@ -39,15 +43,18 @@ class Reader {
     return byte < 0x80 ? byte : -1;
   }
 
-  /** A length-delimited ASCII string, or null. */
-  ascii(): string | null {
+  /**
+   * A length-delimited string, or null. Node decodes it natively; invalid
+   * UTF-8 comes out as U+FFFD, and any U+FFFD leaves the message to
+   * fromBinary, which refuses invalid UTF-8 in proto3 strings.
+   */
+  text(): string | null {
     const length = this.varint32();
     if (length < 0 || length > this.end - this.at) return null;
     const start = this.at;
-    const stop = start + length;
-    for (let i = start; i < stop; i++) if ((this.buf[i] as number) >= 0x80) return null;
-    this.at = stop;
-    return this.buf.toString("latin1", start, stop);
+    this.at = start + length;
+    const text = (this.buf as NativeSlices).utf8Slice(start, this.at);
+    return text.includes("\ufffd") ? null : text;
   }
 }
 
@@ -82,7 +89,7 @@ export function decodeVerifyRequest(bytes: Uint8Array): VerifyRequest | null {
       request.headers.push(header);
       continue;
     }
-    const text = r.ascii();
+    const text = r.text();
     if (text === null) return null;
     if (field === 2) request.requiredScope = text;
     else if (field === 3) request.method = text;
@@ -103,7 +110,7 @@ function readHeader(r: Reader): Header | null {
   while (r.at < r.end) {
     const tag = r.tag();
     if (tag !== ((1 << 3) | LENGTH_DELIMITED) && tag !== ((2 << 3) | LENGTH_DELIMITED)) return null;
-    const text = r.ascii();
+    const text = r.text();
     if (text === null) return null;
     if (tag >>> 3 === 1) header.name = text;
     else header.value = text;

@@ -57,9 +57,13 @@ describe("VerifyRequest binary reader", () => {
     }
   });
 
-  it("leaves unknown fields, non-ASCII text and other wire types to fromBinary", () => {
+  it("leaves unknown fields, invalid UTF-8 and other wire types to fromBinary; reads valid UTF-8", () => {
     expect(decodeVerifyRequest(Buffer.from([0x40, 0x01]))).toBeNull(); // field 8
-    expect(decodeVerifyRequest(Buffer.from(toBinary(VerifyRequestSchema, create(VerifyRequestSchema, { path: "/é" }))))).toBeNull();
+    const accented = Buffer.from(toBinary(VerifyRequestSchema, create(VerifyRequestSchema, { path: "/é🔑\ufeff" })));
+    expect(decodeVerifyRequest(accented)).toEqual(fromBinary(VerifyRequestSchema, accented));
+    expect(decodeVerifyRequest(Buffer.from([0x22, 0x02, 0xc3, 0x28]))).toBeNull(); // path: invalid UTF-8
+    expect(decodeVerifyRequest(Buffer.from([0x22, 0x03, 0xef, 0xbf, 0xbd]))).toBeNull(); // path: U+FFFD itself
+    expect(() => fromBinary(VerifyRequestSchema, Buffer.from([0x22, 0x02, 0xc3, 0x28]))).toThrow();
     expect(decodeVerifyRequest(Buffer.from([0x18, 0x01]))).toBeNull(); // method as a varint
     expect(decodeVerifyRequest(Buffer.alloc(0))).toEqual(fromBinary(VerifyRequestSchema, new Uint8Array()));
   });
