@@ -8,7 +8,7 @@
  * - raw-http2: node:http2 answering the same bytes.
  *
  * Each over the Connect protocol (binary) and gRPC, with h2load: throughput
- * (saturating; best of two rounds), unloaded (one request at a time) for p50,
+ * (saturating; median of three rounds), unloaded (one request at a time) for p50,
  * and paced at half of Verify's max throughput for p99. Then Verify on cache
  * misses (fresh processes, one never-seen key per request, Node generator),
  * on FerretDB and on the embedded store, and side measurements: Verify on
@@ -58,7 +58,7 @@ const VERIFY_CLUSTER_REDIS_CLUSTER = "verify, 2 workers, Redis Cluster";
 /** The load shapes, the same for every server (h2load). */
 const LOADS = {
   /** Enough in flight to saturate one Node process (more does not go faster). */
-  throughput: { clients: 4, streams: 16, durationS: 3, warmUpS: 1, rounds: 2 },
+  throughput: { clients: 4, streams: 16, durationS: 3, warmUpS: 1, rounds: 3 },
   unloaded: { clients: 1, streams: 1, durationS: 2, warmUpS: 0.5 },
   /** Paced: h2load clients started 1 ms apart (see h2load.ts), the rate split over them. */
   half: { clients: 10, streams: 16, durationS: 3 },
@@ -209,15 +209,19 @@ async function main(): Promise<void> {
       return body ? [{ scenario, paced: t.paced, target: { server: t.server, path: t.path, body } }] : [];
     });
     // Rounds alternate the servers, so a disturbance hits one round of each,
-    // not all of one server's; the best round counts.
-    const best = new Map<string, RunRecord>();
+    // not all of one server's; the median round counts.
+    const rounds = new Map<string, RunRecord[]>();
     for (let round = 0; round < LOADS.throughput.rounds; round++) {
       for (const { scenario, target } of here) {
         const run = await measure(scenario, target, protocol, "throughput", round > 0 ? { warmUpS: 0 } : {});
-        const previous = best.get(scenario);
-        const rounds = [...(previous?.rounds ?? []), run.result.reqPerSec];
-        best.set(scenario, { ...(previous && previous.result.reqPerSec >= run.result.reqPerSec ? previous : run), rounds });
+        rounds.set(scenario, [...(rounds.get(scenario) ?? []), run]);
       }
+    }
+    const best = new Map<string, RunRecord>();
+    for (const [scenario, runs] of rounds) {
+      const sorted = [...runs].sort((a, b) => a.result.reqPerSec - b.result.reqPerSec);
+      const median = sorted[Math.floor(sorted.length / 2)] as RunRecord;
+      best.set(scenario, { ...median, rounds: runs.map((r) => r.result.reqPerSec) });
     }
     for (const run of best.values()) record(run);
     const paced = here.filter((h) => h.paced);
@@ -301,7 +305,7 @@ async function main(): Promise<void> {
         grpc: "gRPC, application/grpc, framed, te: trailers",
       },
       loads: LOADS,
-      throughput: `h2load -c ${LOADS.throughput.clients} -m ${LOADS.throughput.streams}; best of ${LOADS.throughput.rounds} rounds that alternate the servers`,
+      throughput: `h2load -c ${LOADS.throughput.clients} -m ${LOADS.throughput.streams}; median of ${LOADS.throughput.rounds} rounds that alternate the servers`,
       halfLoad: "every server paced at the same rate, half of Verify's max on that protocol: h2load --rps with clients started 1 ms apart",
       cacheMiss: `fresh keyward processes: each request carries a key the process has never seen (Node http2 generator, Connect protocol, every answer checked allowed); keys: ${JSON.stringify(MISS_KEYS)}; loads: ${JSON.stringify(MISS_LOADS)}`,
       latency: "from stream start to end of response (h2load per-request log); nearest-rank percentiles",
