@@ -284,7 +284,7 @@ function answer(
       startedAt: state.startedAt,
     });
     const write = wire.grpc ? writeGrpc : writeConnect;
-    write(stream, call, state.requestId, wire, route, output, error, compression, options).catch(options.onError);
+    write({ stream, call, requestId: state.requestId, wire, route, output, error, compression, options }).catch(options.onError);
   };
   // The caller's deadline: answered DEADLINE_EXCEEDED when it passes first.
   const timer =
@@ -298,18 +298,22 @@ function answer(
   );
 }
 
+/** What the writers need to answer one call: its output, or the error to answer instead. */
+interface Reply {
+  stream: ServerHttp2Stream;
+  call: DirectCall;
+  requestId: string;
+  wire: Wire;
+  route: Route;
+  output: MessageShape<DescMessage> | undefined;
+  error: ConnectError | undefined;
+  compression: Compression | null;
+  options: DirectLaneOptions;
+}
+
 /** Connect unary: the message (or a JSON error) as the whole body; trailers as `trailer-` headers. */
-async function writeConnect(
-  stream: ServerHttp2Stream,
-  call: DirectCall,
-  requestId: string,
-  wire: Wire,
-  route: Route,
-  output: MessageShape<DescMessage> | undefined,
-  error: ConnectError | undefined,
-  compression: Compression | null,
-  options: DirectLaneOptions,
-): Promise<void> {
+async function writeConnect(reply: Reply): Promise<void> {
+  const { stream, call, requestId, wire, route, output, error, compression, options } = reply;
   let status = 200;
   let type = wire.binary ? "application/proto" : "application/json";
   let metadata: Headers | undefined;
@@ -346,17 +350,8 @@ async function writeConnect(
 }
 
 /** gRPC: headers, one length-prefixed message (none for an error), the status in trailers. */
-async function writeGrpc(
-  stream: ServerHttp2Stream,
-  call: DirectCall,
-  requestId: string,
-  wire: Wire,
-  route: Route,
-  output: MessageShape<DescMessage> | undefined,
-  error: ConnectError | undefined,
-  compression: Compression | null,
-  options: DirectLaneOptions,
-): Promise<void> {
+async function writeGrpc(reply: Reply): Promise<void> {
+  const { stream, call, requestId, wire, route, output, error, compression, options } = reply;
   const headers: OutgoingHttpHeaders = { ":status": 200, "x-request-id": requestId, "content-type": "application/grpc+proto" };
   if (compression) headers["grpc-encoding"] = compression.name;
   const { headers: set, trailers: setTrailers } = call.sent();

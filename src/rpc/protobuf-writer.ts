@@ -82,6 +82,12 @@ export class ProtoWriter {
     this.at += value.byteLength;
   }
 
+  boolField(field: number, value: boolean): void {
+    if (!value) return;
+    this.tag(field, VARINT);
+    this.varint(1);
+  }
+
   varintField(field: number, value: number): void {
     if (value === 0) return;
     this.tag(field, VARINT);

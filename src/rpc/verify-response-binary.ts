@@ -68,10 +68,7 @@ function responseSize(r: VerifyResponse): number {
 }
 
 function writeResponse(out: ProtoWriter, r: VerifyResponse): void {
-  if (r.allowed) {
-    out.tag(1, VARINT);
-    out.varint(1);
-  }
+  out.boolField(1, r.allowed);
   out.varintField(2, r.code);
   out.stringField(3, r.organizationId);
   out.stringField(4, r.keyId);
@@ -81,10 +78,7 @@ function writeResponse(out: ProtoWriter, r: VerifyResponse): void {
     out.tag(7, LENGTH_DELIMITED);
     out.string(scope);
   }
-  if (r.unscoped) {
-    out.tag(8, VARINT);
-    out.varint(1);
-  }
+  out.boolField(8, r.unscoped);
   out.stringField(9, r.workspaceId);
   out.varintField(10, r.principal);
   out.stringField(11, r.userId);

@@ -1,22 +1,13 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../support/seeded-random.js";
 import { CheckResponseSchema } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import type { CheckResponse } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { encodeCheckResponse } from "../../src/rpc/check-response-binary.js";
 
 function random(seed: number) {
-  let state = Math.imul(seed, 0x9e3779b1) >>> 0 || 1;
-  const next = () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
-  for (let i = 0; i < 8; i++) next();
-  const int = (max: number) => Math.floor(next() * max);
-  const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
-  const string = (max: number) => (next() < 0.3 ? "" : Array.from({ length: int(max) + 1 }, () => pick(["a", "Z", "-", " ", "é", "🔑", "\u0000"])).join(""));
-  return { next, int, pick, string };
+  const r = seededRandom(seed);
+  return { ...r, string: (max: number) => r.string(max, ["a", "Z", "-", " ", "é", "🔑", "\u0000"]) };
 }
 
 function randomResponse(seed: number): CheckResponse {

@@ -1,25 +1,17 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../support/seeded-random.js";
 import { VerifyResponseSchema } from "../../gen/authn/v1/auth_pb.js";
 import type { VerifyResponse } from "../../gen/authn/v1/auth_pb.js";
 import { encodeVerifyResponse } from "../../src/rpc/verify-response-binary.js";
 
 /** A seeded generator, so a failure names a response that can be rebuilt. */
+const ALPHABET = ["a", "Z", "0", "-", "_", " ", "é", "字", "🔑", "\u0000", "\ud800", "\n"];
+
 function random(seed: number) {
-  let state = Math.imul(seed, 0x9e3779b1) >>> 0 || 1;
-  const next = () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
-  for (let i = 0; i < 8; i++) next(); // past the seed's low-entropy start
-  const int = (max: number) => Math.floor(next() * max);
-  const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
-  const ALPHABET = ["a", "Z", "0", "-", "_", " ", "é", "字", "🔑", "\u0000", "\ud800", "\n"];
-  const string = (max: number) => (next() < 0.3 ? "" : Array.from({ length: int(max) + 1 }, () => pick(ALPHABET)).join(""));
-  const big = () => pick([0n, 1n, 127n, 128n, 16_384n, 2n ** 32n, BigInt(Number.MAX_SAFE_INTEGER), 2n ** 63n, 2n ** 64n - 1n]);
-  return { next, int, pick, string, big };
+  const r = seededRandom(seed);
+  const big = () => r.pick([0n, 1n, 127n, 128n, 16_384n, 2n ** 32n, BigInt(Number.MAX_SAFE_INTEGER), 2n ** 63n, 2n ** 64n - 1n]);
+  return { ...r, string: (max: number) => r.string(max, ALPHABET), big };
 }
 
 function randomResponse(seed: number): VerifyResponse {
