@@ -27,7 +27,7 @@ import {
   checkScopes,
   UUID_PATTERN,
 } from "../domain/validation.js";
-import type { KeyChanges, KeyStore } from "../ports/key-store.js";
+import type { KeyChanges, KeyStore, UpdateConditions } from "../ports/key-store.js";
 import type { ChangeNotifier } from "../ports/change-notifier.js";
 import type { CreditStore } from "../ports/credit-store.js";
 import type { UsageCounter } from "../ports/usage-counter.js";
@@ -201,7 +201,7 @@ export class ApiKeys {
     const after = { ...current, ...changes };
     await this.authorize(context, action, current, keyChanges(current, after), after);
     changes.updatedAt = this.deps.now();
-    const record = await this.deps.keys.update(current.organizationId, current.id, changes, unchangedSince(current));
+    const record = await this.conditionalUpdate(current, changes, unchangedSince(current));
     if (!record) throw await this.conflict(current);
     // Recorded as a change of the credits' history, so a spend racing with it cannot undo it.
     if (changes.credits !== undefined) await setCredits(this.deps.credits, record.id, changes.credits);
@@ -218,12 +218,7 @@ export class ApiKeys {
     await this.authorize(context, "revoke", current, keyChanges(current, { ...current, active: false }));
     if (!current.active) return current;
     const now = this.deps.now();
-    const revoked = await this.deps.keys.update(
-      current.organizationId,
-      current.id,
-      { active: false, revokedAt: now, updatedAt: now },
-      unchangedSince(current),
-    );
+    const revoked = await this.conditionalUpdate(current, { active: false, revokedAt: now, updatedAt: now }, unchangedSince(current));
     if (!revoked) {
       const latest = await this.get(organizationId, id);
       if (!latest.active) return latest; // revoked meanwhile
@@ -251,9 +246,8 @@ export class ApiKeys {
       previousSecretExpiresAt: { old: iso(current.previous?.expiresAt ?? null), new: iso(graceEnd) },
     });
     const secret = generateKey(current.mode);
-    const rolled = await this.deps.keys.update(
-      current.organizationId,
-      current.id,
+    const rolled = await this.conditionalUpdate(
+      current,
       {
         hash: secret.hash,
         hint: secret.hint,
@@ -304,6 +298,24 @@ export class ApiKeys {
     return record;
   }
 
+  /**
+   * The conditional write of a change judged on `current`. When it matches
+   * nothing although the key still stands as judged (active, the same secret,
+   * scopes, allowlist and credit terms), what changed meanwhile was a field
+   * the decision did not depend on — last_used_at, written by the usage batch;
+   * on a store whose conditional update is a read then a write (FerretDB v1)
+   * that makes the write miss — so it is tried once more, under the same
+   * conditions. Anything else is a real conflict (null).
+   */
+  private async conditionalUpdate(current: ApiKeyRecord, changes: KeyChanges, conditions: UpdateConditions): Promise<ApiKeyRecord | null> {
+    const { organizationId, id } = current;
+    const written = await this.deps.keys.update(organizationId, id, changes, conditions);
+    if (written) return written;
+    const latest = await this.deps.keys.get(organizationId, id);
+    if (!latest?.active || latest.hash !== current.hash || grantOf(latest) !== grantOf(current)) return null;
+    return this.deps.keys.update(organizationId, id, changes, conditions);
+  }
+
   /** Why a conditional write matched nothing: the key was revoked or changed meanwhile. */
   private async conflict(judged: ApiKeyRecord): Promise<AppError> {
     const latest = await this.get(judged.organizationId, judged.id);
@@ -324,6 +336,10 @@ function unchangedSince(record: ApiKeyRecord) {
     ifCredits: record.credits ? { refill: record.credits.refill } : null,
   };
 }
+
+/** What a privilege decision depends on besides the key's identity, comparable as a string. */
+const grantOf = (record: ApiKeyRecord): string =>
+  JSON.stringify([record.scopes, record.ipAllowlist, record.credits ? record.credits.refill : null]);
 
 /** Checked credits as set at `now` (the remaining count belongs to the current refill period). */
 function creditsAt(terms: CreditTerms | null, now: Date): KeyCredits | null {
