@@ -276,13 +276,18 @@ function answer(
     if (settled) return;
     settled = true;
     if (timer !== undefined) clearTimeout(timer);
-    options.onCall({
-      requestId: state.requestId,
-      method: route.method.method,
-      code: error?.code,
-      output,
-      startedAt: state.startedAt,
-    });
+    try {
+      options.onCall({
+        requestId: state.requestId,
+        method: route.method.method,
+        code: error?.code,
+        output,
+        startedAt: state.startedAt,
+      });
+    } catch (failure) {
+      // The access log or a metric failed: the caller still gets its answer.
+      options.onError(failure);
+    }
     const write = wire.grpc ? writeGrpc : writeConnect;
     write({ stream, call, requestId: state.requestId, wire, route, output, error, compression, options }).catch(options.onError);
   };
@@ -292,10 +297,18 @@ function answer(
       ? undefined
       : setTimeout(() => settle(undefined, new ConnectError("the operation timed out", Code.DeadlineExceeded)), state.timeoutMs);
   const call = new DirectCall(headers, state.timeoutMs);
-  route.method.call(input, call).then(
-    (output) => settle(output, undefined),
-    (error: unknown) => settle(undefined, options.toConnectError(error)),
-  );
+  let result: Promise<MessageShape<DescMessage>>;
+  try {
+    result = route.method.call(input, call);
+  } catch (error) {
+    result = Promise.reject(error); // a method that threw before its first await
+  }
+  result
+    .then(
+      (output) => settle(output, undefined),
+      (error: unknown) => settle(undefined, options.toConnectError(error)),
+    )
+    .catch(options.onError);
 }
 
 /** What the writers need to answer one call: its output, or the error to answer instead. */
