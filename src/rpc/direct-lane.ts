@@ -48,14 +48,7 @@ export class DirectCall {
 
   /** Every request header but the pseudo-headers, as connect-node gives them. */
   get requestHeader(): Headers {
-    if (!this.request) {
-      this.request = new Headers();
-      for (const [name, value] of Object.entries(this.headers)) {
-        if (name.startsWith(":") || value === undefined) continue;
-        for (const one of Array.isArray(value) ? value : [value]) this.request.append(name, String(one));
-      }
-    }
-    return this.request;
+    return (this.request ??= webHeaders(this.headers));
   }
 
   get responseHeader(): Headers {
@@ -231,6 +224,16 @@ export function directLane(options: DirectLaneOptions) {
     stream.on("data", onData);
     stream.once("end", onEnd);
   };
+}
+
+/** An HTTP/2 stream's headers as connect-node gives them to handlers: every one but the pseudo-headers. */
+export function webHeaders(headers: IncomingHttpHeaders): Headers {
+  const out = new Headers();
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith(":") || value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) out.append(name, String(one));
+  }
+  return out;
 }
 
 /** A header's value as connect-es reads it (`Headers.get`): repeated values joined by ", ". */

@@ -22,6 +22,7 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import { clientIpFrom, requestIdFrom } from "../domain/request-context.js";
+import { webHeaders } from "./direct-lane.js";
 import { refuseUnauthenticated } from "./early-refusal.js";
 import { callContextValues } from "./request-context.js";
 
@@ -111,11 +112,6 @@ function universalRequestFromStream(
   read: readonly Buffer[],
   contextValues: ContextValues,
 ): UniversalServerRequest {
-  const header = new Headers();
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.startsWith(":") || value === undefined) continue;
-    for (const one of Array.isArray(value) ? value : [value]) header.append(name, String(one));
-  }
   const abort = new AbortController();
   stream.once("close", () => abort.abort());
   async function* body(): AsyncIterable<Uint8Array> {
@@ -126,7 +122,7 @@ function universalRequestFromStream(
     httpVersion: "2.0",
     method: String(headers[":method"]),
     url: new URL(headers[":path"] ?? "/", `http://${headers[":authority"] ?? "localhost"}`).toString(),
-    header,
+    header: webHeaders(headers),
     body: body(),
     signal: abort.signal,
     contextValues,
