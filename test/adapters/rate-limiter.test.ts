@@ -7,7 +7,7 @@ import { MemoryRateLimiter } from "../../src/adapters/memory/memory-rate-limiter
 import { GCRA_LUA } from "../../src/adapters/redis/gcra-script.js";
 import { openRedisCluster } from "../../src/adapters/redis/redis-cluster-connection.js";
 import { closeRedis, openRedis } from "../../src/adapters/redis/redis-connection.js";
-import { poolKey, RedisRateLimiter } from "../../src/adapters/redis/redis-rate-limiter.js";
+import { MAX_BATCH, poolKey, RedisRateLimiter } from "../../src/adapters/redis/redis-rate-limiter.js";
 import { startRedisCluster } from "../setup/servers.js";
 import type { RedisClusterServer } from "../setup/servers.js";
 import { rateLimiterContract } from "./rate-limiter.contract.js";
@@ -114,18 +114,71 @@ describe("RedisRateLimiter on Redis", () => {
     }
   });
 
-  it("pipelines concurrent decisions on one connection", async () => {
-    const limiter = new RedisRateLimiter(redis);
-    const plan = { limit: 1000, windowMs: 60_000 };
-    const pool = `org:${randomUUID()}:live`;
-    // Issued in one tick, the 200 scripts wait in the auto-pipeline and leave
-    // in one write instead of 200 round trips.
-    const pending = Array.from({ length: 200 }, () => limiter.consume(pool, plan, 1));
-    expect(redis.autoPipelineQueueSize).toBe(200);
-    const decisions = await Promise.all(pending);
-    expect(redis.autoPipelineQueueSize).toBe(0);
-    expect(decisions.map((d) => d.remaining).sort((a, b) => b - a)).toEqual(
-      Array.from({ length: 200 }, (_, i) => 999 - i),
-    );
+  it("decides the calls of one turn of the event loop in one script call, in order, exactly", async () => {
+    const fresh = await openRedis(inject("redisUrl"), { commandTimeoutMs: 2000, logger: quiet });
+    try {
+      const limiter = new RedisRateLimiter(fresh);
+      const sent: string[] = [];
+      const send = fresh.sendCommand.bind(fresh);
+      fresh.sendCommand = (command, stream) => {
+        sent.push(command.name);
+        return send(command, stream);
+      };
+      const plan = { limit: 150, windowMs: 60_000 };
+      const [hot, other] = [`org:${randomUUID()}:live`, `key:${randomUUID()}`];
+      // 200 decisions on one pool and 3 on another, asked for in one tick.
+      const pending = Array.from({ length: 200 }, () => limiter.consume(hot, plan, 1));
+      const others = Array.from({ length: 3 }, () => limiter.consume(other, { limit: 2, windowMs: 60_000 }, 1));
+      const decisions = await Promise.all(pending);
+      expect(sent.filter((name) => name === "evalsha")).toHaveLength(1);
+      // In the order asked: the first 150 allowed, counting down; the rest denied.
+      expect(decisions.map((d) => d.remaining)).toEqual([...Array.from({ length: 150 }, (_, i) => 149 - i), ...Array(50).fill(0)]);
+      expect(decisions.map((d) => d.allowed)).toEqual([...Array(150).fill(true), ...Array(50).fill(false)]);
+      expect(decisions[150]?.retryAfterMs).toBeGreaterThan(0);
+      expect((await Promise.all(others)).map((d) => d.allowed)).toEqual([true, true, false]);
+      // The pool was written once, with the level after the last charge.
+      expect(Number(await fresh.hget(poolKey(hot), "level"))).toBeCloseTo(150, 3);
+    } finally {
+      await closeRedis(fresh);
+    }
+  });
+
+  it(`splits a burst into script calls of at most ${MAX_BATCH} decisions`, async () => {
+    const fresh = await openRedis(inject("redisUrl"), { commandTimeoutMs: 2000, logger: quiet });
+    try {
+      const limiter = new RedisRateLimiter(fresh);
+      let scripts = 0;
+      const send = fresh.sendCommand.bind(fresh);
+      fresh.sendCommand = (command, stream) => {
+        if (command.name === "evalsha") scripts++;
+        return send(command, stream);
+      };
+      const pool = `org:${randomUUID()}:live`;
+      const decisions = await Promise.all(Array.from({ length: MAX_BATCH * 2 + 1 }, () => limiter.consume(pool, { limit: 10_000, windowMs: 60_000 }, 1)));
+      expect(scripts).toBe(3);
+      expect(decisions.at(-1)?.remaining).toBe(10_000 - (MAX_BATCH * 2 + 1));
+    } finally {
+      await closeRedis(fresh);
+    }
+  });
+
+  it("fails every decision of a script call when Redis fails it, and decides again once Redis answers", async () => {
+    const fresh = await openRedis(inject("redisUrl"), { commandTimeoutMs: 2000, logger: quiet });
+    try {
+      const limiter = new RedisRateLimiter(fresh);
+      const plan = { limit: 10, windowMs: 60_000 };
+      const pool = `org:${randomUUID()}:live`;
+      const send = fresh.sendCommand.bind(fresh);
+      fresh.sendCommand = (command) => {
+        if (command.name === "evalsha") command.reject(new Error("injected failure"));
+        return command.promise;
+      };
+      const failed = await Promise.allSettled(Array.from({ length: 5 }, () => limiter.consume(pool, plan, 1)));
+      expect(failed.map((r) => r.status)).toEqual(Array(5).fill("rejected"));
+      fresh.sendCommand = send;
+      expect(await limiter.consume(pool, plan, 1)).toMatchObject({ allowed: true, remaining: 9 });
+    } finally {
+      await closeRedis(fresh);
+    }
   });
 });
