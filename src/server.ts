@@ -33,6 +33,7 @@ import { verifyCall } from "./rpc/auth-service.js";
 import { encodeCheckResponse } from "./rpc/check-response-binary.js";
 import { decodeVerifyRequest } from "./rpc/verify-request-binary.js";
 import { encodeVerifyResponse } from "./rpc/verify-response-binary.js";
+import { decodeVerifyRequestJson, encodeVerifyResponseJson } from "./rpc/verify-json.js";
 import { requestIdFrom } from "./domain/request-context.js";
 import { AuthService } from "../gen/authn/v1/auth_pb.js";
 import { Authorization } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
@@ -96,7 +97,12 @@ export async function startServer(deps: ServerDeps, options: ListenOptions): Pro
   const logAccess = accessLog(deps.logger, deps.metrics);
   // The hot methods: served by the direct lane when the call allows, else by connect-node.
   const hot = [
-    directMethod(AuthService.method.verify, verifyCall(deps.verifier), { encode: encodeVerifyResponse, decode: decodeVerifyRequest }),
+    directMethod(AuthService.method.verify, verifyCall(deps.verifier), {
+      encode: encodeVerifyResponse,
+      decode: decodeVerifyRequest,
+      encodeJson: encodeVerifyResponseJson,
+      decodeJson: decodeVerifyRequestJson,
+    }),
     directMethod(Authorization.method.check, doors.check, { encode: encodeCheckResponse }),
   ];
   interceptors.unshift(accessInterceptor(logAccess), deadlineInterceptor(new Set(hot.map((m) => `${m.method.parent.typeName}/${m.method.name}`))));

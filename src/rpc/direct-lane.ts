@@ -78,13 +78,23 @@ export interface DirectMethod<I extends DescMessage = DescMessage, O extends Des
   encode?: (output: MessageShape<O>) => Uint8Array;
   /** Reads the binary input as fromBinary would, or answers null to leave it to fromBinary. */
   decode?: (bytes: Uint8Array) => MessageShape<I> | null;
+  /** The same for the JSON format: byte for byte as toJsonString would write it (as UTF-8). */
+  encodeJson?: (output: MessageShape<O>) => Uint8Array;
+  /** Reads JSON input as fromJsonString would, or answers null to leave it to fromJsonString. */
+  decodeJson?: (bytes: Uint8Array) => MessageShape<I> | null;
 }
+
+/** A lane method's own readers and writers, each optional (protobuf-es's otherwise). */
+export type DirectCodec<I extends DescMessage, O extends DescMessage> = Pick<
+  DirectMethod<I, O>,
+  "encode" | "decode" | "encodeJson" | "decodeJson"
+>;
 
 /** A lane method, its types erased for the lane's list. */
 export function directMethod<I extends DescMessage, O extends DescMessage>(
   method: DescMethodUnary<I, O>,
   call: (input: MessageShape<I>, call: DirectCall) => Promise<MessageShape<O>>,
-  codec: { encode?: (output: MessageShape<O>) => Uint8Array; decode?: (bytes: Uint8Array) => MessageShape<I> | null } = {},
+  codec: DirectCodec<I, O> = {},
 ): DirectMethod {
   return { method, call, ...codec } as unknown as DirectMethod;
 }
@@ -213,7 +223,8 @@ export function directLane(options: DirectLaneOptions) {
       let input: MessageShape<DescMessage>;
       try {
         if (message === null) throw new Error("not a single well-formed message");
-        input = (wire.binary && route.method.decode?.(message)) || route.serialization.getI(wire.binary).parse(message);
+        const read = wire.binary ? route.method.decode : route.method.decodeJson;
+        input = read?.(message) || route.serialization.getI(wire.binary).parse(message);
       } catch {
         // connect-node words the error (and the status) for a malformed body.
         delegate(chunks);
@@ -250,8 +261,8 @@ function messageOf(body: Buffer, wire: Wire, declaredLength: string | undefined)
 }
 
 function serialize(route: Route, wire: Wire, output: MessageShape<DescMessage>): Uint8Array {
-  const encode = route.method.encode;
-  return wire.binary && encode ? encode(output) : route.serialization.getO(wire.binary).serialize(output);
+  const encode = wire.binary ? route.method.encode : route.method.encodeJson;
+  return encode ? encode(output) : route.serialization.getO(wire.binary).serialize(output);
 }
 
 interface CallState {
