@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- --profile`: where a Verify's CPU time goes. The service
  * (cache hit, Redis limiter) and the trivial ConnectRPC handler each run under
- * `node --cpu-prof` while h2load saturates them, once per protocol; each
+ * `node --cpu-prof` while h2load saturates them, once per protocol (and
+ * Envoy's Check on the service, over gRPC); each
  * profile is summarized (self time by owner, hottest functions, inclusive
  * time of our Verify path) and kept for Chrome DevTools.
  */
@@ -12,7 +13,7 @@ import { formatSummary, rollUp, summarize } from "./cpu-profile.js";
 import type { ProfileSummary, Share } from "./cpu-profile.js";
 import { h2load } from "./h2load.js";
 import type { Protocol } from "./payloads.js";
-import { VERIFY_PATH, WIRES, gatewayRequest } from "./payloads.js";
+import { CHECK_PATH, VERIFY_PATH, WIRES, gatewayCheck, gatewayRequest } from "./payloads.js";
 import { REPO_ROOT, startNodeServer } from "./processes.js";
 import { writeResults } from "./report.js";
 import { seed } from "./seed.js";
@@ -36,6 +37,9 @@ const OURS = [
   "verdictToProto src/rpc/auth-service.ts",
   "allow src/domain/verdict.ts",
   "reclassifyParseErrors src/rpc/node-handler.ts",
+  "decide src/edge/verification-edge.ts",
+  "headersOf src/gateway/ext-authz.ts",
+  "encodeCheckResponse src/rpc/check-response-binary.ts",
 ];
 
 const LOAD = { clients: 4, streams: 16, durationS: 6, warmUpS: 2 };
@@ -69,18 +73,26 @@ export async function profile({ serviceEnv, scratch, log }: ProfileOptions): Pro
     { server: "trivial-connect", file: "bench/trivial-server.ts", env: { BENCH_RESPONSE: verdict } },
   ];
   const runs: ProfileRun[] = [];
+  const checkBody = join(scratch, "profile-check.bin");
+  await writeFile(checkBody, gatewayCheck(data.hotKey));
+  const check = { server: "check (ext_authz)", file: "bench/keyward-server.ts", env: serviceEnv, path: CHECK_PATH, bodyFile: checkBody };
   for (const protocol of ["connect", "grpc"] as const) {
     const bodyFile = join(scratch, `profile-${protocol}.bin`);
     await writeFile(bodyFile, WIRES[protocol].encode(gatewayRequest(data.hotKey)));
-    for (const target of targets) {
-      const dir = join(scratch, `${target.file.replace(/\W/g, "_")}-${protocol}`);
+    const here = [
+      ...targets.map((target) => ({ ...target, path: VERIFY_PATH, bodyFile })),
+      ...(protocol === "grpc" ? [check] : []),
+    ];
+    for (const target of here) {
+      const { path, bodyFile } = target;
+      const dir = join(scratch, `${target.server.replace(/\W/g, "_")}-${protocol}`);
       const server = await startNodeServer(target.server, target.file, {
         env: target.env,
         nodeArgs: ["--cpu-prof", "--cpu-prof-dir", dir],
       });
       let result;
       try {
-        result = await h2load({ url: server.url + VERIFY_PATH, headers: WIRES[protocol].headers, bodyFile, ...LOAD, scratchDir: scratch });
+        result = await h2load({ url: server.url + path, headers: WIRES[protocol].headers, bodyFile, ...LOAD, scratchDir: scratch });
       } finally {
         await server.stop(); // the profile is written as the process exits
       }
@@ -97,7 +109,7 @@ export async function profile({ serviceEnv, scratch, log }: ProfileOptions): Pro
         rolledUp: rollUp(summary),
         summary,
       });
-      await cp(file, join(keep, `${target.file.replace(/^bench\/|\.ts$/g, "")}-${protocol}.cpuprofile`));
+      await cp(file, join(keep, `${target.server.replace(/\W+/g, "-")}-${protocol}.cpuprofile`));
       log(`${target.server} / ${protocol}: ${Math.round(result.reqPerSec)} req/s under the profiler`);
     }
   }

@@ -42,6 +42,14 @@ interface Entry<T> {
 
 type KeyMatch = { record: ApiKeyRecord; matched: SecretMatch } | null;
 
+/**
+ * A store's lookup method `M` as a cache answers it: the value itself when
+ * it is at hand, else a promise. A store itself (always a promise) fits too.
+ */
+export type Lookup<S, M extends keyof S> = {
+  [K in M]: S[K] extends (arg: infer A) => Promise<infer R> ? (arg: A) => R | Promise<R> : never;
+};
+
 /** One cache of lookups by string, with the rules above. */
 class LookupCache<T> {
   private readonly entries: LRUCache<string, Entry<T>>;
@@ -61,7 +69,8 @@ class LookupCache<T> {
     });
   }
 
-  async get(id: string): Promise<T> {
+  /** A fresh entry's value at once (no promise: the hot path); else the lookup's promise. */
+  get(id: string): T | Promise<T> {
     const entry = this.entries.get(id);
     if (entry) {
       const fresh = entry.freshUntil > this.now();
@@ -69,12 +78,10 @@ class LookupCache<T> {
       return fresh ? entry.value : this.refresh(id, entry.value);
     }
     this.options.onLookup?.(this.name, "miss");
-    try {
-      return await this.fetch(id);
-    } catch (error) {
+    return this.fetch(id).catch((error: unknown) => {
       if (error instanceof AppError) throw error;
       throw new AppError("unavailable", "storage is unreachable and the answer is not cached");
-    }
+    });
   }
 
   /**
@@ -152,10 +159,10 @@ export class VerificationCache {
     this.organizations = new LookupCache("organization", (id) => stores.organizations.get(id), options, (v) => v === null);
   }
 
-  /** The KeyStore lookup Verify uses, cached. */
-  readonly keyStore: Pick<KeyStore, "findByHash"> = { findByHash: (hash) => this.keys.get(hash) };
-  /** The OrganizationStore lookup Verify uses, cached. */
-  readonly organizationStore: Pick<OrganizationStore, "get"> = { get: (id) => this.organizations.get(id) };
+  /** The KeyStore lookup Verify uses, cached: a fresh entry is answered without a promise. */
+  readonly keyStore: Lookup<KeyStore, "findByHash"> = { findByHash: (hash) => this.keys.get(hash) };
+  /** The OrganizationStore lookup Verify uses, cached, likewise. */
+  readonly organizationStore: Lookup<OrganizationStore, "get"> = { get: (id) => this.organizations.get(id) };
 
   invalidate(invalidation: Invalidation): void {
     if (invalidation.type === "key") for (const hash of invalidation.hashes) this.keys.delete(hash);

@@ -25,6 +25,7 @@ import type { RateLimiter } from "../ports/rate-limiter.js";
 import type { UsageRecorder } from "../ports/usage-recorder.js";
 import type { UserTokenVerifier } from "../ports/user-token-verifier.js";
 import type { CreditCharger } from "./credits.js";
+import type { Lookup } from "./verification-cache.js";
 
 /** The door a Verify comes through: metrics and logs say which. */
 export type Transport = "rpc" | "rest" | "forward_auth" | "ext_authz";
@@ -53,8 +54,8 @@ export interface VerifyInput {
 }
 
 export interface VerifierDeps {
-  keys: Pick<KeyStore, "findByHash">;
-  organizations: Pick<OrganizationStore, "get">;
+  keys: Lookup<KeyStore, "findByHash">;
+  organizations: Lookup<OrganizationStore, "get">;
   limiter: RateLimiter;
   /** Spends the credits of keys that have them, in storage (asked on every allowed Verify of such a key). */
   credits: Pick<CreditCharger, "charge">;
@@ -133,7 +134,9 @@ export class Verifier {
 
     const parsed = parseKey(credential.key);
     if (!parsed.ok) return deny("MALFORMED_CREDENTIALS");
-    const found = await this.deps.keys.findByHash(hashKey(parsed.plaintext));
+    const lookup = this.deps.keys.findByHash(hashKey(parsed.plaintext));
+    // A cached key is answered at once: no turn of the microtask queue.
+    const found = lookup instanceof Promise ? await lookup : lookup;
     // Unknown key, another organization's key and a prefix that disagrees
     // with the stored mode all look the same to the caller.
     if (
@@ -158,7 +161,8 @@ export class Verifier {
     if (state === "expired") return deny("KEY_EXPIRED");
     if (state === "disabled") return deny("KEY_DISABLED");
 
-    const organization = await this.organization(key.organizationId);
+    const cached = this.deps.organizations.get(key.organizationId);
+    const organization = (cached instanceof Promise ? await cached : cached) ?? defaultOrganization(key.organizationId);
     if (organization.status === "suspended") return deny("ORGANIZATION_SUSPENDED");
 
     // The allowlist was parsed once for this cached record: only numbers are compared here.
@@ -237,9 +241,11 @@ export class Verifier {
   }
 
   /** Charges `cost` to the pool (under `plan`, else the default plan). */
-  private async consume(pool: string, plan: RateLimitPlan | null, cost: number): Promise<{ allowed: boolean; rateLimit: RateLimitState }> {
-    const { allowed, ...rateLimit } = await this.deps.limiter.consume(pool, plan ?? this.deps.defaultPlan, cost);
-    return { allowed, rateLimit };
+  private consume(pool: string, plan: RateLimitPlan | null, cost: number): Promise<{ allowed: boolean; rateLimit: RateLimitState }> {
+    return this.deps.limiter.consume(pool, plan ?? this.deps.defaultPlan, cost).then((d) => ({
+      allowed: d.allowed,
+      rateLimit: { limit: d.limit, remaining: d.remaining, resetMs: d.resetMs, retryAfterMs: d.retryAfterMs },
+    }));
   }
 
   private requiredScopes(input: VerifyInput): readonly string[] | null {
