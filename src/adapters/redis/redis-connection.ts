@@ -21,7 +21,9 @@ const MAX_RECONNECT_DELAY_MS = 1000;
  */
 export async function openRedis(url: string, options: RedisConnectionOptions): Promise<Redis> {
   const redis = new Redis(url, {
-    enableAutoPipelining: true,
+    // The limiter batches its own decisions (one command per turn of the
+    // event loop): ioredis's auto-pipeline would only wrap each in a Pipeline.
+    enableAutoPipelining: false,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: options.commandTimeoutMs,
