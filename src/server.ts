@@ -33,6 +33,8 @@ import { verifyCall } from "./rpc/auth-service.js";
 import { encodeCheckResponse } from "./rpc/check-response-binary.js";
 import { decodeVerifyRequest } from "./rpc/verify-request-binary.js";
 import { encodeVerifyResponse } from "./rpc/verify-response-binary.js";
+import { decodeCheckRequest } from "./gateway/check-request-binary.js";
+import { checkInputOf } from "./gateway/ext-authz.js";
 import { decodeVerifyRequestJson, encodeVerifyResponseJson } from "./rpc/verify-json.js";
 import { requestIdFrom } from "./domain/request-context.js";
 import { AuthService } from "../gen/authn/v1/auth_pb.js";
@@ -103,7 +105,7 @@ export async function startServer(deps: ServerDeps, options: ListenOptions): Pro
       encodeJson: encodeVerifyResponseJson,
       decodeJson: decodeVerifyRequestJson,
     }),
-    directMethod(Authorization.method.check, doors.check, { encode: encodeCheckResponse }),
+    directMethod(Authorization.method.check, doors.check, { input: checkInputOf, encode: encodeCheckResponse, decode: decodeCheckRequest }),
   ];
   interceptors.unshift(accessInterceptor(logAccess), deadlineInterceptor(new Set(hot.map((m) => `${m.method.parent.typeName}/${m.method.name}`))));
   // keyward's own services need a service token: a call without one is

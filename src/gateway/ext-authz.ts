@@ -8,7 +8,6 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { HeaderValueOption } from "../../gen/envoy/config/core/v3/base_pb.js";
-import type { AttributeContext_HttpRequest } from "../../gen/envoy/service/auth/v3/attribute_context_pb.js";
 import { Authorization, CheckResponseSchema } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import type { CheckRequest, CheckResponse } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import type { RawHeader } from "../domain/credentials.js";
@@ -28,7 +27,51 @@ const UNAUTHENTICATED = 16;
 
 export function extAuthzService(edge: VerificationEdge, tokens: ServiceTokens): ServiceImpl<typeof Authorization> {
   const check = checkCall(edge, tokens);
-  return { check: (req, ctx) => check(req, { header: (name) => ctx.requestHeader.get(name) }) };
+  return { check: (req, ctx) => check(checkInputOf(req), { header: (name) => ctx.requestHeader.get(name) }) };
+}
+
+/** What Check reads of a CheckRequest. */
+export interface CheckInput {
+  method: string;
+  path: string;
+  /** The public request's headers: one per entry with raw headers, else the comma-joined map split. */
+  headers: RawHeader[];
+  /** The source's socket address, written as clientIpFrom writes it; "" when the source has none. */
+  clientIp: string;
+}
+
+/** The fields of a CheckRequest Check reads, as both readers (protobuf-es's and check-request-binary.ts) find them. */
+export interface CheckRequestParts {
+  method: string;
+  path: string;
+  headers: Readonly<Record<string, string>>;
+  headerMap: readonly { key: string; value: string; rawValue: Uint8Array }[];
+  addressCase: "socketAddress" | undefined;
+  address: string;
+}
+
+export function checkInputFrom(parts: CheckRequestParts): CheckInput {
+  return {
+    method: parts.method,
+    path: parts.path,
+    headers: headersOf(parts),
+    clientIp: parts.addressCase === "socketAddress" ? clientIpFrom(parts.address) : "",
+  };
+}
+
+/** The input of a CheckRequest protobuf-es read. */
+export function checkInputOf(req: CheckRequest): CheckInput {
+  const http = req.attributes?.request?.http;
+  const address = req.attributes?.source?.address?.address;
+  const socket = address?.case === "socketAddress" ? address.value : undefined;
+  return checkInputFrom({
+    method: http?.method ?? "",
+    path: http?.path ?? "",
+    headers: http?.headers ?? {},
+    headerMap: http?.headerMap?.headers ?? [],
+    addressCase: socket ? "socketAddress" : undefined,
+    address: socket?.address ?? "",
+  });
 }
 
 /**
@@ -36,36 +79,50 @@ export function extAuthzService(edge: VerificationEdge, tokens: ServiceTokens): 
  * call it: `call.header` reads the call's request headers.
  */
 export function checkCall(edge: VerificationEdge, tokens: ServiceTokens) {
-  return async (req: CheckRequest, call: { header(name: string): string | null }): Promise<CheckResponse> => {
+  return async (input: CheckInput, call: { header(name: string): string | null }): Promise<CheckResponse> => {
     const token = call.header(SERVICE_TOKEN_HEADER) ?? bearerToken(call.header("authorization"));
     if (!tokens.check(token).ok) throw new ConnectError("a valid service token is required", Code.Unauthenticated);
-    const http = req.attributes?.request?.http;
-    const address = req.attributes?.source?.address?.address;
-    const path = canonicalPath(http?.path || "/");
+    const path = canonicalPath(input.path || "/");
     if (!path.ok) return denied(problemAnswer(400, "invalid_path", path.reason));
     const decision = await edge.decide({
       transport: "ext_authz",
-      headers: withoutGatewayHeaders(headersOf(http)),
-      method: http?.method || "GET",
+      headers: withoutGatewayHeaders(input.headers),
+      method: input.method || "GET",
       path: path.path,
-      clientIp: address?.case === "socketAddress" ? clientIpFrom(address.value.address) : "",
+      clientIp: input.clientIp,
     });
     if (decision.kind === "unavailable") throw new ConnectError("keyward cannot decide right now", Code.Unavailable);
     if (decision.kind === "invalid") return denied(problemAnswer(400, "invalid_request", decision.detail));
     const { verdict } = decision;
     if (!verdict.allowed) return denied(verdict.http);
-    const allowed = edge.answer(verdict);
-    return create(CheckResponseSchema, {
-      status: { code: 0 },
-      httpResponse: {
-        case: "okResponse",
-        value: {
-          // append false: a client-sent copy of an identity header is replaced, never kept.
-          headers: options(allowed.headers.filter((h) => h.name.startsWith("X-Keyward-"))),
-          responseHeadersToAdd: options(allowed.headers.filter((h) => RATE_LIMIT_HEADER.test(h.name))),
-        },
+    return allowedResponse(edge.answer(verdict).headers);
+  };
+}
+
+/**
+ * The allowed answer: the identity headers for the upstream request, the
+ * `RateLimit-*` headers for the client's response. Written as the complete
+ * messages create() would make (every allowed Check builds one).
+ */
+function allowedResponse(headers: readonly HttpHeader[]): CheckResponse {
+  const upstream: HttpHeader[] = [];
+  const client: HttpHeader[] = [];
+  for (const h of headers) {
+    if (h.name.startsWith("X-Keyward-")) upstream.push(h);
+    else if (RATE_LIMIT_HEADER.test(h.name)) client.push(h);
+  }
+  return {
+    $typeName: "envoy.service.auth.v3.CheckResponse",
+    status: { $typeName: "google.rpc.Status", code: 0, message: "" },
+    httpResponse: {
+      case: "okResponse",
+      value: {
+        $typeName: "envoy.service.auth.v3.OkHttpResponse",
+        // append false: a client-sent copy of an identity header is replaced, never kept.
+        headers: options(upstream),
+        responseHeadersToAdd: options(client),
       },
-    });
+    },
   };
 }
 
@@ -74,14 +131,14 @@ const decoder = new TextDecoder();
 const RATE_LIMIT_HEADER = /^ratelimit-/i;
 
 /** The request's headers: one per entry with raw headers, else the comma-joined map. */
-function headersOf(http: AttributeContext_HttpRequest | undefined): RawHeader[] {
-  const raw = http?.headerMap?.headers ?? [];
+function headersOf(parts: CheckRequestParts): RawHeader[] {
+  const raw = parts.headerMap;
   if (raw.length > 0) {
-    return raw
-      .filter((h) => !h.key.startsWith(":"))
-      .map((h) => ({ name: h.key, value: h.value || decoder.decode(h.rawValue) }));
+    const out: RawHeader[] = [];
+    for (const h of raw) if (!h.key.startsWith(":")) out.push({ name: h.key, value: h.value || decoder.decode(h.rawValue) });
+    return out;
   }
-  return fromJoinedHeaders(http?.headers ?? {});
+  return fromJoinedHeaders(parts.headers);
 }
 
 function denied(answer: HttpAnswer): CheckResponse {
@@ -105,7 +162,7 @@ function options(headers: readonly HttpHeader[]): HeaderValueOption[] {
     const { name, value } = headers[i] as HttpHeader;
     const key = name.toLowerCase();
     let append = false;
-    for (let j = 0; j < i && !append; j++) append = (headers[j] as HttpHeader).name.toLowerCase() === key;
+    for (let j = 0; j < i && !append; j++) append = (out[j] as HeaderValueOption).header?.key === key;
     out.push({
       $typeName: "envoy.config.core.v3.HeaderValueOption",
       header: { $typeName: "envoy.config.core.v3.HeaderValue", key, value, rawValue: NO_BYTES },

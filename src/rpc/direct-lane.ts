@@ -70,33 +70,38 @@ export class DirectCall {
   }
 }
 
-export interface DirectMethod<I extends DescMessage = DescMessage, O extends DescMessage = DescMessage> {
+export interface DirectMethod<I extends DescMessage = DescMessage, O extends DescMessage = DescMessage, In = MessageShape<I>> {
   method: DescMethodUnary<I, O>;
   /** The method's work; a thrown error is answered as connect-node would answer it. */
-  call(input: MessageShape<I>, call: DirectCall): Promise<MessageShape<O>>;
+  call(input: In, call: DirectCall): Promise<MessageShape<O>>;
+  /** What `call` takes, made of the request message protobuf-es read; absent: the message itself. */
+  input?: (message: MessageShape<I>) => In;
   /** Writes the output in the binary format, byte for byte as toBinary would; absent: toBinary. */
   encode?: (output: MessageShape<O>) => Uint8Array;
-  /** Reads the binary input as fromBinary would, or answers null to leave it to fromBinary. */
-  decode?: (bytes: Uint8Array) => MessageShape<I> | null;
+  /** Reads the binary input as fromBinary (then `input`) would, or answers null to leave it to fromBinary. */
+  decode?: (bytes: Uint8Array) => In | null;
   /** The same for the JSON format: byte for byte as toJsonString would write it (as UTF-8). */
   encodeJson?: (output: MessageShape<O>) => Uint8Array;
-  /** Reads JSON input as fromJsonString would, or answers null to leave it to fromJsonString. */
-  decodeJson?: (bytes: Uint8Array) => MessageShape<I> | null;
+  /** Reads JSON input as fromJsonString (then `input`) would, or answers null to leave it to fromJsonString. */
+  decodeJson?: (bytes: Uint8Array) => In | null;
 }
 
 /** A lane method's own readers and writers, each optional (protobuf-es's otherwise). */
-export type DirectCodec<I extends DescMessage, O extends DescMessage> = Pick<
-  DirectMethod<I, O>,
-  "encode" | "decode" | "encodeJson" | "decodeJson"
+export type DirectCodec<I extends DescMessage, O extends DescMessage, In = MessageShape<I>> = Pick<
+  DirectMethod<I, O, In>,
+  "input" | "encode" | "decode" | "encodeJson" | "decodeJson"
 >;
 
+/** Any lane method, as the lane's list holds them. */
+export type AnyDirectMethod = DirectMethod<DescMessage, DescMessage, unknown>;
+
 /** A lane method, its types erased for the lane's list. */
-export function directMethod<I extends DescMessage, O extends DescMessage>(
+export function directMethod<I extends DescMessage, O extends DescMessage, In = MessageShape<I>>(
   method: DescMethodUnary<I, O>,
-  call: (input: MessageShape<I>, call: DirectCall) => Promise<MessageShape<O>>,
-  codec: DirectCodec<I, O> = {},
-): DirectMethod {
-  return { method, call, ...codec } as unknown as DirectMethod;
+  call: (input: In, call: DirectCall) => Promise<MessageShape<O>>,
+  codec: DirectCodec<I, O, In> = {},
+): AnyDirectMethod {
+  return { method, call, ...codec } as unknown as AnyDirectMethod;
 }
 
 /** Told of every call the lane answered (or refused), for the access log and metrics. */
@@ -110,7 +115,7 @@ export interface DirectCallRecord {
 }
 
 export interface DirectLaneOptions {
-  methods: readonly DirectMethod[];
+  methods: readonly AnyDirectMethod[];
   /** Largest request message, as connect-node's readMaxBytes. */
   readMaxBytes: number;
   jsonOptions: Partial<JsonReadOptions>;
@@ -145,7 +150,7 @@ const GRPC_HEADER_BYTES = 5;
 const GRPC_OK: OutgoingHttpHeaders = { "grpc-status": "0" };
 
 interface Route {
-  method: DirectMethod;
+  method: AnyDirectMethod;
   serialization: MethodSerializationLookup<DescMessage, DescMessage>;
 }
 
@@ -220,11 +225,11 @@ export function directLane(options: DirectLaneOptions) {
       stream.off("data", onData);
       const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length);
       const message = messageOf(body, wire, declared);
-      let input: MessageShape<DescMessage>;
+      let input: unknown;
       try {
         if (message === null) throw new Error("not a single well-formed message");
         const read = wire.binary ? route.method.decode : route.method.decodeJson;
-        input = read?.(message) || route.serialization.getI(wire.binary).parse(message);
+        input = read?.(message) || inputOf(route, route.serialization.getI(wire.binary).parse(message));
       } catch {
         // connect-node words the error (and the status) for a malformed body.
         delegate(chunks);
@@ -260,6 +265,9 @@ function messageOf(body: Buffer, wire: Wire, declaredLength: string | undefined)
   return body.readUInt32BE(1) === body.length - GRPC_HEADER_BYTES ? body.subarray(GRPC_HEADER_BYTES) : null;
 }
 
+/** What the method takes, from the request message protobuf-es read. */
+const inputOf = (route: Route, message: MessageShape<DescMessage>): unknown => (route.method.input ? route.method.input(message) : message);
+
 function serialize(route: Route, wire: Wire, output: MessageShape<DescMessage>): Uint8Array {
   const encode = wire.binary ? route.method.encode : route.method.encodeJson;
   return encode ? encode(output) : route.serialization.getO(wire.binary).serialize(output);
@@ -276,7 +284,7 @@ function answer(
   headers: IncomingHttpHeaders,
   wire: Wire,
   route: Route,
-  input: MessageShape<DescMessage>,
+  input: unknown,
   state: CallState,
   options: DirectLaneOptions,
 ): void {

@@ -93,11 +93,4 @@ export class ProtoWriter {
     this.tag(field, VARINT);
     this.varint(value);
   }
-
-  /** A nested message: its tag and length, then `write` writes its fields. */
-  message(field: number, length: number, write: () => void): void {
-    this.tag(field, LENGTH_DELIMITED);
-    this.varint(length);
-    write();
-  }
 }
