@@ -13,7 +13,12 @@ export type CanonicalPath = { ok: true; path: string } | { ok: false; reason: st
 
 const MAX_LENGTH = 4096;
 
+/** Segments of unreserved characters but dots, no empty one but a trailing slash: canonical as it stands. */
+const PLAIN_PATH = /^(?:\/[A-Za-z0-9_~-]+)+\/?$/;
+
 export function canonicalPath(uri: string): CanonicalPath {
+  // The common case, nothing to decode or refuse (most public API paths).
+  if (uri.length <= MAX_LENGTH && PLAIN_PATH.test(uri)) return { ok: true, path: uri };
   const end = uri.search(/[?#]/);
   const raw = end === -1 ? uri : uri.slice(0, end);
   if (!raw.startsWith("/")) return { ok: false, reason: "the path must start with /" };

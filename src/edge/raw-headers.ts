@@ -25,10 +25,11 @@ export function fromRawHeaders(raw: readonly string[]): RawHeader[] {
  * values, so two different credentials joined into one value are still two
  * (AMBIGUOUS_CREDENTIALS). No credential contains a comma: keys are base62,
  * tokens base64url, sender and workspace ids have no commas either.
+ * The map comes as an object, or as its entries in the object's order.
  */
-export function fromJoinedHeaders(joined: Readonly<Record<string, string>>): RawHeader[] {
+export function fromJoinedHeaders(joined: Readonly<Record<string, string>> | readonly (readonly [string, string])[]): RawHeader[] {
   const headers: RawHeader[] = [];
-  for (const [name, value] of Object.entries(joined)) {
+  for (const [name, value] of Array.isArray(joined) ? joined : Object.entries(joined)) {
     if (name.startsWith(":")) continue;
     if (CREDENTIAL_HEADERS.has(name.toLowerCase()) && value.includes(",")) {
       for (const part of value.split(",")) headers.push({ name, value: part });

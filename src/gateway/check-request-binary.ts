@@ -30,7 +30,13 @@ const FIXED32 = 5;
 interface Found {
   method: string;
   path: string;
-  /** HttpRequest.headers (the map Envoy fills unless `encode_raw_headers`). */
+  /**
+   * HttpRequest.headers (the map Envoy fills unless `encode_raw_headers`), as
+   * entries in the order the message's map object would list them: as read,
+   * while no name comes twice and none is an array index (which an object
+   * lists first); else null, and the map is built as an object.
+   */
+  entries: [string, string][] | null;
   headers: Record<string, string>;
   /** HttpRequest.header_map entries. */
   headerMap: { key: string; value: string; rawValue: Uint8Array }[];
@@ -104,143 +110,241 @@ class Reader {
   }
 }
 
+/** A tag: field number and wire type. */
+const tag = (field: number, wireType: number): number => (field << 3) | wireType;
+
 /**
- * Reads the fields of one message up to `end`: `field` handles the ones the
- * schema declares (false: not the common case), the rest are skipped.
+ * The next tag of a message ending at `end`, or -1 when it is not the common
+ * case: not a valid tag, or one of the message's `declared` fields with
+ * another wire type than its own (fromBinary would read it differently).
  */
-function fields(r: Reader, end: number, field: (number: number, wireType: number, end: number) => boolean | undefined): boolean {
-  while (r.at < end) {
-    const tag = r.uint32(end);
-    if (tag <= 0 || tag >>> 3 === 0) return false;
-    const handled = field(tag >>> 3, tag & 7, end);
-    if (handled === false) return false;
-    if (handled === undefined && !r.skip(tag & 7, end)) return false;
-  }
-  return r.at === end;
+function nextTag(r: Reader, end: number, declared: readonly number[]): number {
+  const t = r.uint32(end);
+  if (t < 8) return -1;
+  return declared.includes(t >>> 3) ? t : -2 - t;
 }
 
-/** A declared message field: its bytes, read by `read`. */
-function nested(r: Reader, wireType: number, end: number, read: (end: number) => boolean): boolean {
-  if (wireType !== LENGTH_DELIMITED) return false;
-  const stop = r.delimited(end);
-  return stop >= 0 && read(stop);
-}
+/** Past an undeclared field, its tag given as nextTag gave it (-2 - tag). */
+const skipUndeclared = (r: Reader, encoded: number, end: number): boolean => r.skip((-2 - encoded) & 7, end);
+
+/** The end of a nested message or string field, or -1. */
+const nestedEnd = (r: Reader, end: number): number => r.delimited(end);
 
 export function decodeCheckRequest(bytes: Uint8Array): CheckInput | null {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const r = new Reader(buf);
-  const found: Found = { method: "", path: "", headers: {}, headerMap: [], addressCase: undefined, address: "" };
+  const found: Found = { method: "", path: "", entries: [], headers: {}, headerMap: [], addressCase: undefined, address: "" };
   // CheckRequest { AttributeContext attributes = 1 }
-  const ok = fields(r, buf.length, (no, wt, end) => (no === 1 ? nested(r, wt, end, (stop) => attributes(r, stop, found)) : undefined));
-  return ok ? checkInputFrom(found) : null;
+  const end = buf.length;
+  while (r.at < end) {
+    const t = nextTag(r, end, CHECK_REQUEST);
+    if (t === -1) return null;
+    if (t < -1) {
+      if (!skipUndeclared(r, t, end)) return null;
+      continue;
+    }
+    if (t !== tag(1, LENGTH_DELIMITED)) return null;
+    const stop = nestedEnd(r, end);
+    if (stop < 0 || !attributes(r, stop, found)) return null;
+  }
+  return checkInputFrom({ ...found, headers: found.entries ?? found.headers });
 }
+
+const CHECK_REQUEST = [1];
+const ATTRIBUTE_CONTEXT = [1, 4];
+const PEER = [1];
+const ADDRESS = [1];
+const SOCKET_ADDRESS = [2, 3];
+const REQUEST = [2];
+const HTTP_REQUEST = [2, 3, 4, 5, 13];
+const HEADER_MAP = [1];
+const HEADER_VALUE = [1, 2, 3];
 
 /** AttributeContext { Peer source = 1; Request request = 4 } */
 function attributes(r: Reader, end: number, found: Found): boolean {
-  return fields(r, end, (no, wt, stop) => {
-    if (no === 1) return nested(r, wt, stop, (e) => peer(r, e, found));
-    if (no === 4) return nested(r, wt, stop, (e) => request(r, e, found));
-    return undefined;
-  });
+  while (r.at < end) {
+    const t = nextTag(r, end, ATTRIBUTE_CONTEXT);
+    if (t === -1) return false;
+    if (t < -1) {
+      if (!skipUndeclared(r, t, end)) return false;
+      continue;
+    }
+    const stop = t === tag(1, LENGTH_DELIMITED) || t === tag(4, LENGTH_DELIMITED) ? nestedEnd(r, end) : -1;
+    if (stop < 0) return false;
+    if (!(t === tag(1, LENGTH_DELIMITED) ? peer(r, stop, found) : request(r, stop, found))) return false;
+  }
+  return r.at === end;
 }
 
-/** Peer { Address address = 1 }; Address { oneof address { SocketAddress socket_address = 1 } } */
+/** Peer { Address address = 1 } */
 function peer(r: Reader, end: number, found: Found): boolean {
-  return fields(r, end, (no, wt, stop) =>
-    no === 1
-      ? nested(r, wt, stop, (e) =>
-          fields(r, e, (n, w, s) => {
-            if (n !== 1) return undefined;
-            // Merged into the case it already holds (none here but this one).
-            if (found.addressCase !== "socketAddress") {
-              found.addressCase = "socketAddress";
-              found.address = "";
-            }
-            return nested(r, w, s, (e2) => socketAddress(r, e2, found));
-          }),
-        )
-      : undefined,
-  );
+  while (r.at < end) {
+    const t = nextTag(r, end, PEER);
+    if (t === -1) return false;
+    if (t < -1) {
+      if (!skipUndeclared(r, t, end)) return false;
+      continue;
+    }
+    const stop = t === tag(1, LENGTH_DELIMITED) ? nestedEnd(r, end) : -1;
+    if (stop < 0 || !address(r, stop, found)) return false;
+  }
+  return r.at === end;
+}
+
+/** Address { oneof address { SocketAddress socket_address = 1 } } */
+function address(r: Reader, end: number, found: Found): boolean {
+  while (r.at < end) {
+    const t = nextTag(r, end, ADDRESS);
+    if (t === -1) return false;
+    if (t < -1) {
+      if (!skipUndeclared(r, t, end)) return false;
+      continue;
+    }
+    const stop = t === tag(1, LENGTH_DELIMITED) ? nestedEnd(r, end) : -1;
+    if (stop < 0) return false;
+    // Merged into the case the oneof already holds (none here but this one).
+    if (found.addressCase !== "socketAddress") {
+      found.addressCase = "socketAddress";
+      found.address = "";
+    }
+    if (!socketAddress(r, stop, found)) return false;
+  }
+  return r.at === end;
 }
 
 /** SocketAddress { string address = 2; uint32 port_value = 3 } */
 function socketAddress(r: Reader, end: number, found: Found): boolean {
-  return fields(r, end, (no, wt, stop) => {
-    if (no === 2) {
-      if (wt !== LENGTH_DELIMITED) return false;
-      const text = r.text(stop);
+  while (r.at < end) {
+    const t = nextTag(r, end, SOCKET_ADDRESS);
+    if (t === -1) return false;
+    if (t < -1) {
+      if (!skipUndeclared(r, t, end)) return false;
+    } else if (t === tag(2, LENGTH_DELIMITED)) {
+      const text = r.text(end);
       if (text === null) return false;
       found.address = text;
-      return true;
+    } else if (t !== tag(3, VARINT) || !r.skipVarint(end)) {
+      return false;
     }
-    if (no === 3) return wt === VARINT && r.skipVarint(stop);
-    return undefined;
-  });
+  }
+  return r.at === end;
 }
 
 /** Request { HttpRequest http = 2 } */
 function request(r: Reader, end: number, found: Found): boolean {
-  return fields(r, end, (no, wt, stop) => (no === 2 ? nested(r, wt, stop, (e) => httpRequest(r, e, found)) : undefined));
+  while (r.at < end) {
+    const t = nextTag(r, end, REQUEST);
+    if (t === -1) return false;
+    if (t < -1) {
+      if (!skipUndeclared(r, t, end)) return false;
+      continue;
+    }
+    const stop = t === tag(2, LENGTH_DELIMITED) ? nestedEnd(r, end) : -1;
+    if (stop < 0 || !httpRequest(r, stop, found)) return false;
+  }
+  return r.at === end;
 }
 
 /** HttpRequest { string method = 2; map<string, string> headers = 3; string path = 4; string host = 5; HeaderMap header_map = 13 } */
 function httpRequest(r: Reader, end: number, found: Found): boolean {
-  return fields(r, end, (no, wt, stop) => {
-    if (no === 2 || no === 4) {
-      if (wt !== LENGTH_DELIMITED) return false;
-      const text = r.text(stop);
-      if (text === null) return false;
-      if (no === 2) found.method = text;
-      else found.path = text;
-      return true;
+  while (r.at < end) {
+    const t = nextTag(r, end, HTTP_REQUEST);
+    if (t === -1) return false;
+    if (t < -1) {
+      if (!skipUndeclared(r, t, end)) return false;
+      continue;
     }
-    if (no === 5) return wt === LENGTH_DELIMITED && r.skipText(stop);
-    if (no === 3) return nested(r, wt, stop, (e) => headerEntry(r, e, found));
-    if (no === 13) return nested(r, wt, stop, (e) => fields(r, e, (n, w, s) => (n === 1 ? nested(r, w, s, (e2) => headerValue(r, e2, found)) : undefined)));
-    return undefined;
-  });
+    if ((t & 7) !== LENGTH_DELIMITED) return false;
+    const field = t >>> 3;
+    if (field === 2 || field === 4) {
+      const text = r.text(end);
+      if (text === null) return false;
+      if (field === 2) found.method = text;
+      else found.path = text;
+    } else if (field === 5) {
+      if (!r.skipText(end)) return false;
+    } else {
+      const stop = nestedEnd(r, end);
+      if (stop < 0 || !(field === 3 ? headerEntry(r, stop, found) : headerMap(r, stop, found))) return false;
+    }
+  }
+  return r.at === end;
 }
 
 /** A map entry { string key = 1; string value = 2 }: a field of any other number is left to fromBinary. */
 function headerEntry(r: Reader, end: number, found: Found): boolean {
   let key = "";
   let value = "";
-  const ok = fields(r, end, (no, wt, stop) => {
-    if ((no !== 1 && no !== 2) || wt !== LENGTH_DELIMITED) return false;
-    const text = r.text(stop);
+  while (r.at < end) {
+    const t = r.uint32(end);
+    if (t !== tag(1, LENGTH_DELIMITED) && t !== tag(2, LENGTH_DELIMITED)) return false;
+    const text = r.text(end);
     if (text === null) return false;
-    if (no === 1) key = text;
+    if (t === tag(1, LENGTH_DELIMITED)) key = text;
     else value = text;
-    return true;
-  });
-  if (!ok || key === "__proto__") return false;
+  }
+  if (r.at !== end || key === "__proto__") return false;
+  const entries = found.entries;
+  if (entries !== null) {
+    if (!ARRAY_INDEX.test(key) && !hasKey(entries, key)) {
+      entries.push([key, value]);
+      return true;
+    }
+    // From here on, the map as protobuf-es builds it: an object.
+    for (const [k, v] of entries) found.headers[k] = v;
+    found.entries = null;
+  }
   found.headers[key] = value;
   return true;
+}
+
+function hasKey(entries: readonly [string, string][], key: string): boolean {
+  for (let i = 0; i < entries.length; i++) if ((entries[i] as [string, string])[0] === key) return true;
+  return false;
+}
+
+/** HeaderMap { repeated HeaderValue headers = 1 } */
+function headerMap(r: Reader, end: number, found: Found): boolean {
+  while (r.at < end) {
+    const t = nextTag(r, end, HEADER_MAP);
+    if (t === -1) return false;
+    if (t < -1) {
+      if (!skipUndeclared(r, t, end)) return false;
+      continue;
+    }
+    const stop = t === tag(1, LENGTH_DELIMITED) ? nestedEnd(r, end) : -1;
+    if (stop < 0 || !headerValue(r, stop, found)) return false;
+  }
+  return r.at === end;
 }
 
 /** HeaderValue { string key = 1; string value = 2; bytes raw_value = 3 } */
 function headerValue(r: Reader, end: number, found: Found): boolean {
   const entry = { key: "", value: "", rawValue: NO_BYTES as Uint8Array };
   found.headerMap.push(entry);
-  return fields(r, end, (no, wt, stop) => {
-    if (no === 1 || no === 2) {
-      if (wt !== LENGTH_DELIMITED) return false;
-      const text = r.text(stop);
-      if (text === null) return false;
-      if (no === 1) entry.key = text;
-      else entry.value = text;
-      return true;
+  while (r.at < end) {
+    const t = nextTag(r, end, HEADER_VALUE);
+    if (t === -1) return false;
+    if (t < -1) {
+      if (!skipUndeclared(r, t, end)) return false;
+      continue;
     }
-    if (no === 3) {
-      if (wt !== LENGTH_DELIMITED) return false;
-      const bytesEnd = r.delimited(stop);
+    if ((t & 7) !== LENGTH_DELIMITED) return false;
+    if (t >>> 3 === 3) {
+      const bytesEnd = r.delimited(end);
       if (bytesEnd < 0) return false;
       entry.rawValue = r.buf.subarray(r.at, bytesEnd);
       r.at = bytesEnd;
-      return true;
+      continue;
     }
-    return undefined;
-  });
+    const text = r.text(end);
+    if (text === null) return false;
+    if (t >>> 3 === 1) entry.key = text;
+    else entry.value = text;
+  }
+  return r.at === end;
 }
 
 const NO_BYTES = new Uint8Array(0);
+/** A key a JavaScript object lists before the others, in numeric order. */
+const ARRAY_INDEX = /^(?:0|[1-9]\d{0,9})$/;

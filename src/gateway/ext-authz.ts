@@ -44,7 +44,8 @@ export interface CheckInput {
 export interface CheckRequestParts {
   method: string;
   path: string;
-  headers: Readonly<Record<string, string>>;
+  /** HttpRequest.headers: the map, or its entries in the map object's order. */
+  headers: Readonly<Record<string, string>> | readonly (readonly [string, string])[];
   headerMap: readonly { key: string; value: string; rawValue: Uint8Array }[];
   addressCase: "socketAddress" | undefined;
   address: string;
@@ -160,7 +161,7 @@ function options(headers: readonly HttpHeader[]): HeaderValueOption[] {
   const out: HeaderValueOption[] = [];
   for (let i = 0; i < headers.length; i++) {
     const { name, value } = headers[i] as HttpHeader;
-    const key = name.toLowerCase();
+    const key = lowerCase(name);
     let append = false;
     for (let j = 0; j < i && !append; j++) append = (out[j] as HeaderValueOption).header?.key === key;
     out.push({
@@ -173,3 +174,19 @@ function options(headers: readonly HttpHeader[]): HeaderValueOption[] {
 }
 
 const NO_BYTES = new Uint8Array(0);
+
+/**
+ * Header names in lower case, remembered: the answers' names are a fixed set
+ * (identity, RateLimit-*, problem headers, X-Keyward-Meta-* of the
+ * configured keys), and every allowed Check writes a dozen of them.
+ */
+const LOWER = new Map<string, string>();
+const LOWER_MAX = 1024;
+function lowerCase(name: string): string {
+  let lower = LOWER.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (LOWER.size < LOWER_MAX) LOWER.set(name, lower);
+  }
+  return lower;
+}

@@ -51,7 +51,7 @@ function random(seed: number) {
         method: r.pick(["", "GET", "POST", text(5)]),
         path: r.pick(["", "/v1/send", "/v1/../x", text(30)]),
         host: r.pick(["", "api.example.com", text(10)]),
-        headers: Object.fromEntries(Array.from({ length: r.int(12) }, () => [r.pick(["authorization", "x-api-key", ":path", "Host", text(10)]), text(80)])),
+        headers: Object.fromEntries(Array.from({ length: r.int(12) }, () => [r.pick(["authorization", "x-api-key", ":path", "Host", "0", "42", "4294967295", text(10)]), text(80)])),
         headerMap: maybe(0.4, () => ({
           headers: Array.from({ length: r.int(12) }, () =>
             withUnknown(
