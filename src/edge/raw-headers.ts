@@ -31,7 +31,7 @@ export function fromJoinedHeaders(joined: Readonly<Record<string, string>> | rea
   const headers: RawHeader[] = [];
   for (const [name, value] of Array.isArray(joined) ? joined : Object.entries(joined)) {
     if (name.startsWith(":")) continue;
-    if (CREDENTIAL_HEADERS.has(name.toLowerCase()) && value.includes(",")) {
+    if (value.includes(",") && CREDENTIAL_HEADERS.has(name.toLowerCase())) {
       for (const part of value.split(",")) headers.push({ name, value: part });
     } else {
       headers.push({ name, value });

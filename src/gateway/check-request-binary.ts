@@ -286,7 +286,7 @@ function headerEntry(r: Reader, end: number, found: Found): boolean {
   if (r.at !== end || key === "__proto__") return false;
   const entries = found.entries;
   if (entries !== null) {
-    if (!ARRAY_INDEX.test(key) && !hasKey(entries, key)) {
+    if (!isArrayIndex(key) && !hasKey(entries, key)) {
       entries.push([key, value]);
       return true;
     }
@@ -346,5 +346,9 @@ function headerValue(r: Reader, end: number, found: Found): boolean {
 }
 
 const NO_BYTES = new Uint8Array(0);
-/** A key a JavaScript object lists before the others, in numeric order. */
+/** A key a JavaScript object may list before the others, in numeric order (a few more, to be safe). */
 const ARRAY_INDEX = /^(?:0|[1-9]\d{0,9})$/;
+const isArrayIndex = (key: string): boolean => {
+  const first = key.charCodeAt(0);
+  return first >= 0x30 && first <= 0x39 && ARRAY_INDEX.test(key);
+};
