@@ -27,18 +27,22 @@ export function fromRawHeaders(raw: readonly string[]): RawHeader[] {
  * tokens base64url, sender and workspace ids have no commas either.
  * The map comes as an object, or as its entries in the object's order.
  */
-export function fromJoinedHeaders(joined: Readonly<Record<string, string>> | readonly (readonly [string, string])[]): RawHeader[] {
+export function fromJoinedHeaders(joined: Readonly<Record<string, string>> | readonly RawHeader[]): RawHeader[] {
   const headers: RawHeader[] = [];
-  for (const [name, value] of Array.isArray(joined) ? joined : Object.entries(joined)) {
+  const entries: readonly RawHeader[] = isHeaderList(joined) ? joined : Object.entries(joined).map(([name, value]) => ({ name, value }));
+  for (const header of entries) {
+    const { name, value } = header;
     if (name.startsWith(":")) continue;
     if (value.includes(",") && CREDENTIAL_HEADERS.has(name.toLowerCase())) {
       for (const part of value.split(",")) headers.push({ name, value: part });
     } else {
-      headers.push({ name, value });
+      headers.push(header);
     }
   }
   return headers;
 }
+
+const isHeaderList = (joined: Readonly<Record<string, string>> | readonly RawHeader[]): joined is readonly RawHeader[] => Array.isArray(joined);
 
 /**
  * Headers a gateway adds for keyward, never part of the caller's credential:

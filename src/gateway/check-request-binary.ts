@@ -15,6 +15,7 @@
  * test/gateways/check-request-binary.test.ts holds it to fromBinary.
  */
 import { isUtf8 } from "node:buffer";
+import type { RawHeader } from "../domain/credentials.js";
 import type { CheckInput } from "./ext-authz.js";
 import { checkInputFrom } from "./ext-authz.js";
 
@@ -36,7 +37,7 @@ interface Found {
    * while no name comes twice and none is an array index (which an object
    * lists first); else null, and the map is built as an object.
    */
-  entries: [string, string][] | null;
+  entries: RawHeader[] | null;
   headers: Record<string, string>;
   /** HttpRequest.header_map entries. */
   headerMap: { key: string; value: string; rawValue: Uint8Array }[];
@@ -147,7 +148,14 @@ export function decodeCheckRequest(bytes: Uint8Array): CheckInput | null {
     const stop = nestedEnd(r, end);
     if (stop < 0 || !attributes(r, stop, found)) return null;
   }
-  return checkInputFrom({ ...found, headers: found.entries ?? found.headers });
+  return checkInputFrom({
+    method: found.method,
+    path: found.path,
+    headers: found.entries ?? found.headers,
+    headerMap: found.headerMap,
+    addressCase: found.addressCase,
+    address: found.address,
+  });
 }
 
 const CHECK_REQUEST = [1];
@@ -287,19 +295,19 @@ function headerEntry(r: Reader, end: number, found: Found): boolean {
   const entries = found.entries;
   if (entries !== null) {
     if (!isArrayIndex(key) && !hasKey(entries, key)) {
-      entries.push([key, value]);
+      entries.push({ name: key, value });
       return true;
     }
     // From here on, the map as protobuf-es builds it: an object.
-    for (const [k, v] of entries) found.headers[k] = v;
+    for (const entry of entries) found.headers[entry.name] = entry.value;
     found.entries = null;
   }
   found.headers[key] = value;
   return true;
 }
 
-function hasKey(entries: readonly [string, string][], key: string): boolean {
-  for (let i = 0; i < entries.length; i++) if ((entries[i] as [string, string])[0] === key) return true;
+function hasKey(entries: readonly RawHeader[], key: string): boolean {
+  for (let i = 0; i < entries.length; i++) if ((entries[i] as RawHeader).name === key) return true;
   return false;
 }
 

@@ -45,7 +45,7 @@ export interface CheckRequestParts {
   method: string;
   path: string;
   /** HttpRequest.headers: the map, or its entries in the map object's order. */
-  headers: Readonly<Record<string, string>> | readonly (readonly [string, string])[];
+  headers: Readonly<Record<string, string>> | readonly RawHeader[];
   headerMap: readonly { key: string; value: string; rawValue: Uint8Array }[];
   addressCase: "socketAddress" | undefined;
   address: string;
