@@ -73,27 +73,34 @@ interface HotOptions<L extends string> {
   registers: Registry[];
 }
 
-/** A histogram, observed as prom-client's `observe(labels, value)`. */
-export class HotHistogram<L extends string = string> {
+/** What both kinds share: a name, series by labels, a place in the registries. */
+abstract class HotMetric<L extends string> {
   readonly name: string;
   readonly help: string;
-  readonly type = "histogram";
   readonly aggregator = "sum";
-  private readonly tree: SeriesTree;
+  protected readonly tree: SeriesTree;
+
+  constructor(options: HotOptions<L>, make: (labels: Record<string, string>) => Series) {
+    this.name = options.name;
+    this.help = options.help;
+    this.tree = new SeriesTree(options.labelNames ?? [], make);
+    for (const registry of options.registers) registry.registerMetric(this as never);
+  }
+
+  reset(): void {
+    this.tree.clear();
+  }
+}
+
+/** A histogram, observed as prom-client's `observe(labels, value)`. */
+export class HotHistogram<L extends string = string> extends HotMetric<L> {
+  readonly type = "histogram";
 
   constructor(
     options: HotOptions<L>,
     private readonly upperBounds: readonly number[],
   ) {
-    this.name = options.name;
-    this.help = options.help;
-    this.tree = new SeriesTree(options.labelNames ?? [], (labels) => ({
-      labels,
-      buckets: new Array<number>(upperBounds.length + 1).fill(0),
-      sum: 0,
-      count: 0,
-    }));
-    for (const registry of options.registers) registry.registerMetric(this as never);
+    super(options, (labels) => ({ labels, buckets: new Array<number>(upperBounds.length + 1).fill(0), sum: 0, count: 0 }));
   }
 
   observe(labels: Readonly<Partial<Record<L, string>>>, value: number): void {
@@ -122,25 +129,14 @@ export class HotHistogram<L extends string = string> {
     }
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
-
-  reset(): void {
-    this.tree.clear();
-  }
 }
 
 /** A counter, counted as prom-client's `inc(labels?, value?)`. */
-export class HotCounter<L extends string = string> {
-  readonly name: string;
-  readonly help: string;
+export class HotCounter<L extends string = string> extends HotMetric<L> {
   readonly type = "counter";
-  readonly aggregator = "sum";
-  private readonly tree: SeriesTree;
 
   constructor(options: HotOptions<L>) {
-    this.name = options.name;
-    this.help = options.help;
-    this.tree = new SeriesTree(options.labelNames ?? [], (labels) => ({ labels, buckets: [], sum: 0, count: 0 }));
-    for (const registry of options.registers) registry.registerMetric(this as never);
+    super(options, (labels) => ({ labels, buckets: [], sum: 0, count: 0 }));
   }
 
   inc(labels?: Readonly<Partial<Record<L, string>>>, value = 1): void {
@@ -156,9 +152,5 @@ export class HotCounter<L extends string = string> {
       aggregator: this.aggregator,
       values: this.tree.all.map((series) => ({ labels: { ...series.labels }, value: series.sum })),
     };
-  }
-
-  reset(): void {
-    this.tree.clear();
   }
 }

@@ -115,18 +115,20 @@ class Reader {
 const tag = (field: number, wireType: number): number => (field << 3) | wireType;
 
 /**
- * The next tag of a message ending at `end`, or -1 when it is not the common
- * case: not a valid tag, or one of the message's `declared` fields with
- * another wire type than its own (fromBinary would read it differently).
+ * The tag of the next field the message declares (`declared`: their
+ * numbers), past the fields it does not declare; 0 at the message's end, -1
+ * when the bytes are not the common case (a bad tag, a group, a field
+ * running past the end).
  */
-function nextTag(r: Reader, end: number, declared: readonly number[]): number {
-  const t = r.uint32(end);
-  if (t < 8) return -1;
-  return declared.includes(t >>> 3) ? t : -2 - t;
+function nextDeclared(r: Reader, end: number, declared: readonly number[]): number {
+  while (r.at < end) {
+    const t = r.uint32(end);
+    if (t < 8) return -1;
+    if (declared.includes(t >>> 3)) return t;
+    if (!r.skip(t & 7, end)) return -1;
+  }
+  return r.at === end ? 0 : -1;
 }
-
-/** Past an undeclared field, its tag given as nextTag gave it (-2 - tag). */
-const skipUndeclared = (r: Reader, encoded: number, end: number): boolean => r.skip((-2 - encoded) & 7, end);
 
 /** The end of a nested message or string field, or -1. */
 const nestedEnd = (r: Reader, end: number): number => r.delimited(end);
@@ -136,18 +138,7 @@ export function decodeCheckRequest(bytes: Uint8Array): CheckInput | null {
   const r = new Reader(buf);
   const found: Found = { method: "", path: "", entries: [], headers: {}, headerMap: [], addressCase: undefined, address: "" };
   // CheckRequest { AttributeContext attributes = 1 }
-  const end = buf.length;
-  while (r.at < end) {
-    const t = nextTag(r, end, CHECK_REQUEST);
-    if (t === -1) return null;
-    if (t < -1) {
-      if (!skipUndeclared(r, t, end)) return null;
-      continue;
-    }
-    if (t !== tag(1, LENGTH_DELIMITED)) return null;
-    const stop = nestedEnd(r, end);
-    if (stop < 0 || !attributes(r, stop, found)) return null;
-  }
+  if (!throughField(r, buf.length, found, 1, attributes)) return null;
   return checkInputFrom({
     method: found.method,
     path: found.path,
@@ -158,76 +149,61 @@ export function decodeCheckRequest(bytes: Uint8Array): CheckInput | null {
   });
 }
 
-const CHECK_REQUEST = [1];
+/** The field numbers each message declares (the rest are unknown fields here). */
 const ATTRIBUTE_CONTEXT = [1, 4];
-const PEER = [1];
-const ADDRESS = [1];
+const ONLY_FIELD: Readonly<Record<number, readonly number[]>> = { 1: [1], 2: [2] };
 const SOCKET_ADDRESS = [2, 3];
-const REQUEST = [2];
 const HTTP_REQUEST = [2, 3, 4, 5, 13];
-const HEADER_MAP = [1];
 const HEADER_VALUE = [1, 2, 3];
+
+type MessageReader = (r: Reader, end: number, found: Found) => boolean;
+
+/**
+ * A message whose one declared field is the message field `field`, read by
+ * `read` each time it comes (as protobuf merges a repeated singular message,
+ * or appends a repeated one).
+ */
+function throughField(r: Reader, end: number, found: Found, field: number, read: MessageReader): boolean {
+  const declared = ONLY_FIELD[field] as readonly number[];
+  let t: number;
+  while ((t = nextDeclared(r, end, declared)) > 0) {
+    const stop = t === tag(field, LENGTH_DELIMITED) ? nestedEnd(r, end) : -1;
+    if (stop < 0 || !read(r, stop, found)) return false;
+  }
+  return t === 0;
+}
 
 /** AttributeContext { Peer source = 1; Request request = 4 } */
 function attributes(r: Reader, end: number, found: Found): boolean {
-  while (r.at < end) {
-    const t = nextTag(r, end, ATTRIBUTE_CONTEXT);
-    if (t === -1) return false;
-    if (t < -1) {
-      if (!skipUndeclared(r, t, end)) return false;
-      continue;
-    }
+  let t: number;
+  while ((t = nextDeclared(r, end, ATTRIBUTE_CONTEXT)) > 0) {
     const stop = t === tag(1, LENGTH_DELIMITED) || t === tag(4, LENGTH_DELIMITED) ? nestedEnd(r, end) : -1;
     if (stop < 0) return false;
     if (!(t === tag(1, LENGTH_DELIMITED) ? peer(r, stop, found) : request(r, stop, found))) return false;
   }
-  return r.at === end;
+  return t === 0;
 }
 
 /** Peer { Address address = 1 } */
-function peer(r: Reader, end: number, found: Found): boolean {
-  while (r.at < end) {
-    const t = nextTag(r, end, PEER);
-    if (t === -1) return false;
-    if (t < -1) {
-      if (!skipUndeclared(r, t, end)) return false;
-      continue;
-    }
-    const stop = t === tag(1, LENGTH_DELIMITED) ? nestedEnd(r, end) : -1;
-    if (stop < 0 || !address(r, stop, found)) return false;
-  }
-  return r.at === end;
-}
+const peer: MessageReader = (r, end, found) => throughField(r, end, found, 1, address);
 
 /** Address { oneof address { SocketAddress socket_address = 1 } } */
-function address(r: Reader, end: number, found: Found): boolean {
-  while (r.at < end) {
-    const t = nextTag(r, end, ADDRESS);
-    if (t === -1) return false;
-    if (t < -1) {
-      if (!skipUndeclared(r, t, end)) return false;
-      continue;
-    }
-    const stop = t === tag(1, LENGTH_DELIMITED) ? nestedEnd(r, end) : -1;
-    if (stop < 0) return false;
-    // Merged into the case the oneof already holds (none here but this one).
-    if (found.addressCase !== "socketAddress") {
-      found.addressCase = "socketAddress";
-      found.address = "";
-    }
-    if (!socketAddress(r, stop, found)) return false;
+const address: MessageReader = (r, end, found) => throughField(r, end, found, 1, socketAddressCase);
+
+/** The oneof's socket_address: merged into the case the oneof already holds (none here but this one). */
+const socketAddressCase: MessageReader = (r, end, found) => {
+  if (found.addressCase !== "socketAddress") {
+    found.addressCase = "socketAddress";
+    found.address = "";
   }
-  return r.at === end;
-}
+  return socketAddress(r, end, found);
+};
 
 /** SocketAddress { string address = 2; uint32 port_value = 3 } */
 function socketAddress(r: Reader, end: number, found: Found): boolean {
-  while (r.at < end) {
-    const t = nextTag(r, end, SOCKET_ADDRESS);
-    if (t === -1) return false;
-    if (t < -1) {
-      if (!skipUndeclared(r, t, end)) return false;
-    } else if (t === tag(2, LENGTH_DELIMITED)) {
+  let t: number;
+  while ((t = nextDeclared(r, end, SOCKET_ADDRESS)) > 0) {
+    if (t === tag(2, LENGTH_DELIMITED)) {
       const text = r.text(end);
       if (text === null) return false;
       found.address = text;
@@ -235,33 +211,16 @@ function socketAddress(r: Reader, end: number, found: Found): boolean {
       return false;
     }
   }
-  return r.at === end;
+  return t === 0;
 }
 
 /** Request { HttpRequest http = 2 } */
-function request(r: Reader, end: number, found: Found): boolean {
-  while (r.at < end) {
-    const t = nextTag(r, end, REQUEST);
-    if (t === -1) return false;
-    if (t < -1) {
-      if (!skipUndeclared(r, t, end)) return false;
-      continue;
-    }
-    const stop = t === tag(2, LENGTH_DELIMITED) ? nestedEnd(r, end) : -1;
-    if (stop < 0 || !httpRequest(r, stop, found)) return false;
-  }
-  return r.at === end;
-}
+const request: MessageReader = (r, end, found) => throughField(r, end, found, 2, httpRequest);
 
 /** HttpRequest { string method = 2; map<string, string> headers = 3; string path = 4; string host = 5; HeaderMap header_map = 13 } */
 function httpRequest(r: Reader, end: number, found: Found): boolean {
-  while (r.at < end) {
-    const t = nextTag(r, end, HTTP_REQUEST);
-    if (t === -1) return false;
-    if (t < -1) {
-      if (!skipUndeclared(r, t, end)) return false;
-      continue;
-    }
+  let t: number;
+  while ((t = nextDeclared(r, end, HTTP_REQUEST)) > 0) {
     if ((t & 7) !== LENGTH_DELIMITED) return false;
     const field = t >>> 3;
     if (field === 2 || field === 4) {
@@ -276,7 +235,7 @@ function httpRequest(r: Reader, end: number, found: Found): boolean {
       if (stop < 0 || !(field === 3 ? headerEntry(r, stop, found) : headerMap(r, stop, found))) return false;
     }
   }
-  return r.at === end;
+  return t === 0;
 }
 
 /** A map entry { string key = 1; string value = 2 }: a field of any other number is left to fromBinary. */
@@ -312,31 +271,14 @@ function hasKey(entries: readonly RawHeader[], key: string): boolean {
 }
 
 /** HeaderMap { repeated HeaderValue headers = 1 } */
-function headerMap(r: Reader, end: number, found: Found): boolean {
-  while (r.at < end) {
-    const t = nextTag(r, end, HEADER_MAP);
-    if (t === -1) return false;
-    if (t < -1) {
-      if (!skipUndeclared(r, t, end)) return false;
-      continue;
-    }
-    const stop = t === tag(1, LENGTH_DELIMITED) ? nestedEnd(r, end) : -1;
-    if (stop < 0 || !headerValue(r, stop, found)) return false;
-  }
-  return r.at === end;
-}
+const headerMap: MessageReader = (r, end, found) => throughField(r, end, found, 1, headerValue);
 
 /** HeaderValue { string key = 1; string value = 2; bytes raw_value = 3 } */
 function headerValue(r: Reader, end: number, found: Found): boolean {
   const entry = { key: "", value: "", rawValue: NO_BYTES as Uint8Array };
   found.headerMap.push(entry);
-  while (r.at < end) {
-    const t = nextTag(r, end, HEADER_VALUE);
-    if (t === -1) return false;
-    if (t < -1) {
-      if (!skipUndeclared(r, t, end)) return false;
-      continue;
-    }
+  let t: number;
+  while ((t = nextDeclared(r, end, HEADER_VALUE)) > 0) {
     if ((t & 7) !== LENGTH_DELIMITED) return false;
     if (t >>> 3 === 3) {
       const bytesEnd = r.delimited(end);
@@ -350,7 +292,7 @@ function headerValue(r: Reader, end: number, found: Found): boolean {
     if (t >>> 3 === 1) entry.key = text;
     else entry.value = text;
   }
-  return r.at === end;
+  return t === 0;
 }
 
 const NO_BYTES = new Uint8Array(0);

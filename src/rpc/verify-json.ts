@@ -18,6 +18,7 @@ import { KeyKindSchema, ModeSchema } from "../../gen/authn/v1/common_pb.js";
 import { PrincipalSchema, VerifyCodeSchema } from "../../gen/authn/v1/auth_pb.js";
 import type { VerifyRequest, VerifyResponse } from "../../gen/authn/v1/auth_pb.js";
 import type { Header } from "../../gen/authn/v1/common_pb.js";
+import { emptyVerifyRequest } from "./verify-request-binary.js";
 
 /** Buffer's native decoder, without `toString`'s argument handling (present on every Node Buffer, untyped). */
 type NativeSlices = Buffer & { utf8Slice(start: number, end: number): string };
@@ -69,16 +70,7 @@ export function decodeVerifyRequestJson(bytes: Uint8Array): VerifyRequest | null
     return null;
   }
   if (!isObject(json)) return null;
-  const request: VerifyRequest = {
-    $typeName: "authn.v1.VerifyRequest",
-    headers: [],
-    requiredScope: "",
-    method: "",
-    path: "",
-    workspaceId: "",
-    clientIp: "",
-    cost: 0,
-  };
+  const request = emptyVerifyRequest();
   let seen = 0; // a bit per field (see FIELD_BITS)
   // Members read, to tell whether JSON.parse dropped any (see countMembers).
   let members = 0;

@@ -58,10 +58,9 @@ class Reader {
   }
 }
 
-export function decodeVerifyRequest(bytes: Uint8Array): VerifyRequest | null {
-  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const r = new Reader(buf, buf.length);
-  const request: VerifyRequest = {
+/** A VerifyRequest with every field at its zero value, as create() makes it (the hand-written readers fill it). */
+export function emptyVerifyRequest(): VerifyRequest {
+  return {
     $typeName: "authn.v1.VerifyRequest",
     headers: [],
     requiredScope: "",
@@ -71,6 +70,12 @@ export function decodeVerifyRequest(bytes: Uint8Array): VerifyRequest | null {
     clientIp: "",
     cost: 0,
   };
+}
+
+export function decodeVerifyRequest(bytes: Uint8Array): VerifyRequest | null {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const r = new Reader(buf, buf.length);
+  const request = emptyVerifyRequest();
   while (r.at < r.end) {
     const tag = r.tag();
     if (tag < 0) return null;

@@ -96,11 +96,34 @@ describe("RedisRateLimiter on Redis", () => {
     }
   });
 
-  it("runs the script by its SHA (EVALSHA), reloading it on a new connection", async () => {
-    const sha = createHash("sha1").update(GCRA_LUA).digest("hex");
+  /**
+   * A limiter on a connection of its own, for `test`; `sent` lists the
+   * commands it sent, and `failScripts` makes Redis fail every script call.
+   */
+  async function onFreshConnection(
+    test: (fresh: Redis, limiter: RedisRateLimiter, spy: { sent: string[]; failScripts: boolean }) => Promise<void>,
+  ): Promise<void> {
     const fresh = await openRedis(inject("redisUrl"), { commandTimeoutMs: 2000, logger: quiet });
+    const spy = { sent: [] as string[], failScripts: false };
+    const send = fresh.sendCommand.bind(fresh);
+    fresh.sendCommand = (command, stream) => {
+      spy.sent.push(command.name);
+      if (spy.failScripts && command.name === "evalsha") {
+        command.reject(new Error("injected failure"));
+        return command.promise;
+      }
+      return send(command, stream);
+    };
     try {
-      const limiter = new RedisRateLimiter(fresh);
+      await test(fresh, new RedisRateLimiter(fresh), spy);
+    } finally {
+      await closeRedis(fresh);
+    }
+  }
+
+  it("runs the script by its SHA (EVALSHA), reloading it on a new connection", () =>
+    onFreshConnection(async (fresh, limiter) => {
+      const sha = createHash("sha1").update(GCRA_LUA).digest("hex");
       await fresh.script("FLUSH");
       const plan = { limit: 100, windowMs: 60_000 };
       const pool = `org:${randomUUID()}:live`;
@@ -109,28 +132,17 @@ describe("RedisRateLimiter on Redis", () => {
       await fresh.script("FLUSH");
       // The script cache is gone (as after a Redis restart): NOSCRIPT, then EVAL again.
       expect(await limiter.consume(pool, plan, 1)).toMatchObject({ allowed: true, remaining: 98 });
-    } finally {
-      await closeRedis(fresh);
-    }
-  });
+    }));
 
-  it("decides the calls of one turn of the event loop in one script call, in order, exactly", async () => {
-    const fresh = await openRedis(inject("redisUrl"), { commandTimeoutMs: 2000, logger: quiet });
-    try {
-      const limiter = new RedisRateLimiter(fresh);
-      const sent: string[] = [];
-      const send = fresh.sendCommand.bind(fresh);
-      fresh.sendCommand = (command, stream) => {
-        sent.push(command.name);
-        return send(command, stream);
-      };
+  it("decides the calls of one turn of the event loop in one script call, in order, exactly", () =>
+    onFreshConnection(async (fresh, limiter, spy) => {
       const plan = { limit: 150, windowMs: 60_000 };
       const [hot, other] = [`org:${randomUUID()}:live`, `key:${randomUUID()}`];
       // 200 decisions on one pool and 3 on another, asked for in one tick.
       const pending = Array.from({ length: 200 }, () => limiter.consume(hot, plan, 1));
       const others = Array.from({ length: 3 }, () => limiter.consume(other, { limit: 2, windowMs: 60_000 }, 1));
       const decisions = await Promise.all(pending);
-      expect(sent.filter((name) => name === "evalsha")).toHaveLength(1);
+      expect(spy.sent.filter((name) => name === "evalsha")).toHaveLength(1);
       // In the order asked: the first 150 allowed, counting down; the rest denied.
       expect(decisions.map((d) => d.remaining)).toEqual([...Array.from({ length: 150 }, (_, i) => 149 - i), ...Array(50).fill(0)]);
       expect(decisions.map((d) => d.allowed)).toEqual([...Array(150).fill(true), ...Array(50).fill(false)]);
@@ -138,47 +150,24 @@ describe("RedisRateLimiter on Redis", () => {
       expect((await Promise.all(others)).map((d) => d.allowed)).toEqual([true, true, false]);
       // The pool was written once, with the level after the last charge.
       expect(Number(await fresh.hget(poolKey(hot), "level"))).toBeCloseTo(150, 3);
-    } finally {
-      await closeRedis(fresh);
-    }
-  });
+    }));
 
-  it(`splits a burst into script calls of at most ${MAX_BATCH} decisions`, async () => {
-    const fresh = await openRedis(inject("redisUrl"), { commandTimeoutMs: 2000, logger: quiet });
-    try {
-      const limiter = new RedisRateLimiter(fresh);
-      let scripts = 0;
-      const send = fresh.sendCommand.bind(fresh);
-      fresh.sendCommand = (command, stream) => {
-        if (command.name === "evalsha") scripts++;
-        return send(command, stream);
-      };
+  it(`splits a burst into script calls of at most ${MAX_BATCH} decisions`, () =>
+    onFreshConnection(async (_, limiter, spy) => {
       const pool = `org:${randomUUID()}:live`;
       const decisions = await Promise.all(Array.from({ length: MAX_BATCH * 2 + 1 }, () => limiter.consume(pool, { limit: 10_000, windowMs: 60_000 }, 1)));
-      expect(scripts).toBe(3);
+      expect(spy.sent.filter((name) => name === "evalsha")).toHaveLength(3);
       expect(decisions.at(-1)?.remaining).toBe(10_000 - (MAX_BATCH * 2 + 1));
-    } finally {
-      await closeRedis(fresh);
-    }
-  });
+    }));
 
-  it("fails every decision of a script call when Redis fails it, and decides again once Redis answers", async () => {
-    const fresh = await openRedis(inject("redisUrl"), { commandTimeoutMs: 2000, logger: quiet });
-    try {
-      const limiter = new RedisRateLimiter(fresh);
+  it("fails every decision of a script call when Redis fails it, and decides again once Redis answers", () =>
+    onFreshConnection(async (_, limiter, spy) => {
       const plan = { limit: 10, windowMs: 60_000 };
       const pool = `org:${randomUUID()}:live`;
-      const send = fresh.sendCommand.bind(fresh);
-      fresh.sendCommand = (command) => {
-        if (command.name === "evalsha") command.reject(new Error("injected failure"));
-        return command.promise;
-      };
+      spy.failScripts = true;
       const failed = await Promise.allSettled(Array.from({ length: 5 }, () => limiter.consume(pool, plan, 1)));
       expect(failed.map((r) => r.status)).toEqual(Array(5).fill("rejected"));
-      fresh.sendCommand = send;
+      spy.failScripts = false;
       expect(await limiter.consume(pool, plan, 1)).toMatchObject({ allowed: true, remaining: 9 });
-    } finally {
-      await closeRedis(fresh);
-    }
-  });
+    }));
 });
