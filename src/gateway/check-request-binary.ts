@@ -91,7 +91,7 @@ class Reader {
   }
 
   /** Past a field keyward does not declare, by its wire type; false for groups and bad input. */
-  skip(wireType: number, end: number): boolean {
+  skipField(wireType: number, end: number): boolean {
     switch (wireType) {
       case VARINT:
         return this.skipVarint(end);
@@ -125,7 +125,7 @@ function nextDeclared(r: Reader, end: number, declared: readonly number[]): numb
     const t = r.uint32(end);
     if (t < 8) return -1;
     if (declared.includes(t >>> 3)) return t;
-    if (!r.skip(t & 7, end)) return -1;
+    if (!r.skipField(t & 7, end)) return -1;
   }
   return r.at === end ? 0 : -1;
 }

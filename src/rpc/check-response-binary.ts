@@ -11,7 +11,6 @@ import type { HeaderValueOption } from "../../gen/envoy/config/core/v3/base_pb.j
 import { CheckResponseSchema } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import type { CheckResponse } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import {
-  LENGTH_DELIMITED,
   ProtoWriter,
   VARINT,
   bytesFieldSize,
@@ -103,19 +102,16 @@ function responseSize(r: CheckResponse, sizes: Sizes): number {
 
 function writeOptions(out: ProtoWriter, field: number, options: readonly HeaderValueOption[], sizes: Sizes): void {
   for (const o of options) {
-    out.tag(field, LENGTH_DELIMITED);
-    out.varint(sizes.take());
+    out.nested(field, sizes.take());
     const h = o.header;
     if (h) {
-      out.tag(1, LENGTH_DELIMITED);
-      out.varint(sizes.take());
+      out.nested(1, sizes.take());
       out.stringField(1, h.key);
       out.stringField(2, h.value);
       out.bytesField(3, h.rawValue);
     }
     if (o.append !== undefined) {
-      out.tag(2, LENGTH_DELIMITED);
-      out.varint(o.append ? 2 : 0);
+      out.nested(2, o.append ? 2 : 0);
       if (o.append) {
         out.tag(1, VARINT);
         out.varint(1);
@@ -127,22 +123,19 @@ function writeOptions(out: ProtoWriter, field: number, options: readonly HeaderV
 function writeResponse(out: ProtoWriter, r: CheckResponse, sizes: Sizes): void {
   const status = r.status;
   if (status) {
-    out.tag(1, LENGTH_DELIMITED);
-    out.varint(statusSize(status));
+    out.nested(1, statusSize(status));
     out.varintField(1, status.code);
     out.stringField(2, status.message);
   }
   const http = r.httpResponse;
   if (http.case === undefined) return;
   // The http answer's size was recorded last.
-  out.tag(http.case === "deniedResponse" ? 2 : 3, LENGTH_DELIMITED);
-  out.varint(sizes.values[sizes.values.length - 1] as number);
+  out.nested(http.case === "deniedResponse" ? 2 : 3, sizes.values[sizes.values.length - 1] as number);
   if (http.case === "deniedResponse") {
     const d = http.value;
     if (d.status) {
       const code = d.status.code;
-      out.tag(1, LENGTH_DELIMITED);
-      out.varint(varintFieldSize(1, code));
+      out.nested(1, varintFieldSize(1, code));
       out.varintField(1, code);
     }
     writeOptions(out, 2, d.headers, sizes);

@@ -68,6 +68,12 @@ export class ProtoWriter {
     this.at += this.buffer.write(value, this.at, length, "utf8");
   }
 
+  /** A nested message's tag and length; its fields follow. */
+  nested(field: number, length: number): void {
+    this.tag(field, LENGTH_DELIMITED);
+    this.varint(length);
+  }
+
   stringField(field: number, value: string): void {
     if (value === "") return;
     this.tag(field, LENGTH_DELIMITED);

@@ -84,8 +84,7 @@ function writeResponse(out: ProtoWriter, r: VerifyResponse): void {
   out.stringField(11, r.userId);
   const rl = r.rateLimit;
   if (rl) {
-    out.tag(12, LENGTH_DELIMITED);
-    out.varint(rateLimitSize(rl));
+    out.nested(12, rateLimitSize(rl));
     out.varintField(1, rl.limit);
     out.varintField(2, rl.remaining);
     out.varintField(3, Number(rl.resetMs));
@@ -93,12 +92,10 @@ function writeResponse(out: ProtoWriter, r: VerifyResponse): void {
   }
   const http = r.http;
   if (http) {
-    out.tag(13, LENGTH_DELIMITED);
-    out.varint(httpSize(http));
+    out.nested(13, httpSize(http));
     out.varintField(1, http.status);
     for (const h of http.headers) {
-      out.tag(2, LENGTH_DELIMITED);
-      out.varint(headerSize(h));
+      out.nested(2, headerSize(h));
       out.stringField(1, h.name);
       out.stringField(2, h.value);
     }
@@ -106,8 +103,7 @@ function writeResponse(out: ProtoWriter, r: VerifyResponse): void {
   }
   for (const key of Object.keys(r.metadata)) {
     const value = r.metadata[key] ?? "";
-    out.tag(14, LENGTH_DELIMITED);
-    out.varint(entrySize(key, value));
+    out.nested(14, entrySize(key, value));
     out.tag(1, LENGTH_DELIMITED);
     out.string(key);
     out.tag(2, LENGTH_DELIMITED);
