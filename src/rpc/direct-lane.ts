@@ -30,8 +30,9 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from
 export class DirectCall {
   private readonly deadline: number | undefined;
   private request: Headers | undefined;
-  private header_: Headers | undefined;
-  private trailer_: Headers | undefined;
+  /** The response headers and trailers a method set, if any (the writers read them). */
+  header_: Headers | undefined;
+  trailer_: Headers | undefined;
 
   constructor(
     private readonly headers: IncomingHttpHeaders,
@@ -62,11 +63,6 @@ export class DirectCall {
   /** Milliseconds left before the caller's deadline; undefined: none. */
   timeoutMs(): number | undefined {
     return this.deadline === undefined ? undefined : this.deadline - Date.now();
-  }
-
-  /** The response headers and trailers set so far, if any. */
-  sent(): { headers: Headers | undefined; trailers: Headers | undefined } {
-    return { headers: this.header_, trailers: this.trailer_ };
   }
 }
 
@@ -310,8 +306,18 @@ function answer(
       // The access log or a metric failed: the caller still gets its answer.
       options.onError(failure);
     }
-    const write = wire.grpc ? writeGrpc : writeConnect;
-    write({ stream, call, requestId: state.requestId, wire, route, output, error, compression, options }).catch(options.onError);
+    const reply: Reply = { stream, call, requestId: state.requestId, wire, route, output, error, compression, options };
+    // Without compression the answer is written at once; compressing waits for zlib.
+    if (compression !== null) {
+      answerCompressed(reply, compression).catch(options.onError);
+      return;
+    }
+    try {
+      (wire.grpc ? writeGrpc : writeConnect)(reply, undefined);
+    } catch (failure) {
+      // settle also runs from the deadline's timer: nothing may escape it.
+      options.onError(failure);
+    }
   };
   // The caller's deadline: answered DEADLINE_EXCEEDED when it passes first.
   const timer =
@@ -346,35 +352,42 @@ interface Reply {
   options: DirectLaneOptions;
 }
 
-/** Connect unary: the message (or a JSON error) as the whole body; trailers as `trailer-` headers. */
-async function writeConnect(reply: Reply): Promise<void> {
-  const { stream, call, requestId, wire, route, output, error, compression, options } = reply;
-  let status = 200;
-  let type = wire.binary ? "application/proto" : "application/json";
-  let metadata: Headers | undefined;
-  let body: Uint8Array;
+/** The answer's body (or message), compressed when the caller accepts it and it is large enough. */
+async function answerCompressed(reply: Reply, compression: Compression): Promise<void> {
+  const body = replyBytes(reply);
+  if (body.byteLength < reply.options.compressMinBytes) return (reply.wire.grpc ? writeGrpc : writeConnect)(reply, undefined);
+  const compressed = await compression.compress(body);
+  (reply.wire.grpc ? writeGrpc : writeConnect)(reply, compressed);
+}
+
+/** What the answer carries: the output in the call's format, or (Connect only) the error as JSON. */
+function replyBytes({ route, wire, output, error, options }: Reply): Uint8Array {
   if (error || output === undefined) {
-    const failure = error ?? new ConnectError("internal error", Code.Internal);
-    status = codeToHttpStatus(failure.code);
-    type = "application/json";
-    metadata = failure.metadata;
-    body = errorToJsonBytes(failure, options.jsonOptions);
-  } else {
-    body = serialize(route, wire, output);
+    // gRPC carries errors in trailers: no body.
+    return wire.grpc ? NO_BYTES : errorToJsonBytes(failureOf(error), options.jsonOptions);
   }
-  let encoding: string | undefined;
-  if (compression && body.byteLength >= options.compressMinBytes) {
-    body = await compression.compress(body);
-    encoding = compression.name;
-  }
+  return serialize(route, wire, output);
+}
+
+const failureOf = (error: ConnectError | undefined): ConnectError => error ?? new ConnectError("internal error", Code.Internal);
+
+/**
+ * Connect unary: the message (or a JSON error) as the whole body; trailers
+ * as `trailer-` headers. `compressed`: the body, compressed.
+ */
+function writeConnect(reply: Reply, compressed: Uint8Array | undefined): void {
+  const { stream, call, requestId, wire, output, error, compression } = reply;
+  const failed = error !== undefined || output === undefined;
+  const status = failed ? codeToHttpStatus(failureOf(error).code) : 200;
+  const type = failed || !wire.binary ? "application/json" : "application/proto";
+  const body = compressed ?? replyBytes(reply);
   // In connect-node's order: a caller comparing bytes sees no difference.
   const headers: OutgoingHttpHeaders = { ":status": status, "x-request-id": requestId, "content-length": body.byteLength, "content-type": type };
-  const { headers: set, trailers } = call.sent();
-  set?.forEach((value, key) => void (headers[key] = value));
+  call.header_?.forEach((value, key) => void (headers[key] = value));
   headers["content-type"] = type;
-  metadata?.forEach((value, key) => void (headers[key] = value));
-  if (encoding) headers["content-encoding"] = encoding;
-  trailers?.forEach((value, key) => void (headers[`trailer-${key}`] = value));
+  if (failed) failureOf(error).metadata.forEach((value, key) => void (headers[key] = value));
+  if (compressed && compression) headers["content-encoding"] = compression.name;
+  call.trailer_?.forEach((value, key) => void (headers[`trailer-${key}`] = value));
   headers["content-length"] = body.byteLength;
   if (stream.destroyed || stream.closed) return;
   stream.respond(headers);
@@ -384,37 +397,35 @@ async function writeConnect(reply: Reply): Promise<void> {
   stream.write(body, () => stream.end());
 }
 
-/** gRPC: headers, one length-prefixed message (none for an error), the status in trailers. */
-async function writeGrpc(reply: Reply): Promise<void> {
-  const { stream, call, requestId, wire, route, output, error, compression, options } = reply;
+/** gRPC: headers, one length-prefixed message (none for an error), the status in trailers. `compressed`: the message, compressed. */
+function writeGrpc(reply: Reply, compressed: Uint8Array | undefined): void {
+  const { stream, call, requestId, output, error, compression } = reply;
   const headers: OutgoingHttpHeaders = { ":status": 200, "x-request-id": requestId, "content-type": "application/grpc+proto" };
   if (compression) headers["grpc-encoding"] = compression.name;
-  const { headers: set, trailers: setTrailers } = call.sent();
-  set?.forEach((value, key) => void (headers[key] = value));
-  let trailers: OutgoingHttpHeaders = GRPC_OK;
+  call.header_?.forEach((value, key) => void (headers[key] = value));
+  const failed = error !== undefined || output === undefined;
   let frame: Buffer | undefined;
-  if (output !== undefined && !error) {
-    let message = serialize(route, wire, output);
-    let flags = 0;
-    if (compression && message.byteLength >= options.compressMinBytes) {
-      message = await compression.compress(message);
-      flags = 1;
-    }
+  if (!failed) {
+    const message = compressed ?? replyBytes(reply);
     frame = Buffer.allocUnsafe(GRPC_HEADER_BYTES + message.byteLength);
-    frame[0] = flags;
+    frame[0] = compressed ? 1 : 0;
     frame.writeUInt32BE(message.byteLength, 1);
     frame.set(message, GRPC_HEADER_BYTES);
   }
-  if (error || output === undefined || setTrailers) {
-    const trailer = new Headers(setTrailers);
-    if (error || output === undefined) setTrailerStatus(trailer, error ?? new ConnectError("internal error", Code.Internal));
+  let trailers: OutgoingHttpHeaders = GRPC_OK;
+  if (failed || call.trailer_) {
+    const trailer = new Headers(call.trailer_);
+    if (failed) setTrailerStatus(trailer, failureOf(error));
     else trailer.set("grpc-status", "0");
     trailers = {};
     trailer.forEach((value, key) => void (trailers[key] = value));
   }
   if (stream.destroyed || stream.closed) return;
-  stream.respond(headers, { waitForTrailers: true });
+  stream.respond(headers, WAIT_FOR_TRAILERS);
   stream.once("wantTrailers", () => stream.sendTrailers(trailers));
   if (frame) stream.end(frame);
   else stream.end();
 }
+
+const WAIT_FOR_TRAILERS = { waitForTrailers: true } as const;
+const NO_BYTES = new Uint8Array(0);
