@@ -304,16 +304,18 @@ export class ApiKeys {
    * scopes, allowlist and credit terms), what changed meanwhile was a field
    * the decision did not depend on — last_used_at, written by the usage batch;
    * on a store whose conditional update is a read then a write (FerretDB v1)
-   * that makes the write miss — so it is tried once more, under the same
-   * conditions. Anything else is a real conflict (null).
+   * that makes the write miss, and a busy key can make it miss again — so it
+   * is tried again under the same conditions, up to WRITE_ATTEMPTS writes in
+   * all. Anything else is a real conflict (null).
    */
   private async conditionalUpdate(current: ApiKeyRecord, changes: KeyChanges, conditions: UpdateConditions): Promise<ApiKeyRecord | null> {
     const { organizationId, id } = current;
-    const written = await this.deps.keys.update(organizationId, id, changes, conditions);
-    if (written) return written;
-    const latest = await this.deps.keys.get(organizationId, id);
-    if (!latest?.active || latest.hash !== current.hash || grantOf(latest) !== grantOf(current)) return null;
-    return this.deps.keys.update(organizationId, id, changes, conditions);
+    for (let attempt = 1; ; attempt++) {
+      const written = await this.deps.keys.update(organizationId, id, changes, conditions);
+      if (written || attempt === WRITE_ATTEMPTS) return written;
+      const latest = await this.deps.keys.get(organizationId, id);
+      if (!latest?.active || latest.hash !== current.hash || grantOf(latest) !== grantOf(current)) return null;
+    }
   }
 
   /** Why a conditional write matched nothing: the key was revoked or changed meanwhile. */
@@ -336,6 +338,9 @@ function unchangedSince(record: ApiKeyRecord) {
     ifCredits: record.credits ? { refill: record.credits.refill } : null,
   };
 }
+
+/** Writes of one key change, at most, while only fields the decision did not read change under it. */
+const WRITE_ATTEMPTS = 4;
 
 /** What a privilege decision depends on besides the key's identity, comparable as a string. */
 const grantOf = (record: ApiKeyRecord): string =>
