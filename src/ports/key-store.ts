@@ -52,7 +52,11 @@ export interface UpdateConditions {
 export interface KeyStore {
   /** Stores a new record; the hash is unique across all records. */
   insert(record: ApiKeyRecord): Promise<void>;
-  /** The record whose current or previous (rolled) secret has this hash. */
+  /**
+   * The record whose current or previous (rolled) secret has this hash, as
+   * Verify reads it: in one storage read, so its lastUsedAt may lag behind
+   * (Verify never reads it; `get` and `list` carry the current one).
+   */
   findByHash(hash: string): Promise<{ record: ApiKeyRecord; matched: SecretMatch } | null>;
   get(organizationId: string, id: string): Promise<ApiKeyRecord | null>;
   /** Newest first. */

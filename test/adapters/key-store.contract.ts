@@ -139,6 +139,35 @@ export function keyStoreContract(name: string, open: () => Promise<KeyStore>): v
       await store.recordUsage([{ id: record.id, at: later }]);
       await store.recordUsage([{ id: record.id, at: new Date(later.getTime() - 3000) }]);
       expect((await store.get(org, record.id))?.lastUsedAt).toEqual(later);
+      expect((await store.list(org, { limit: 10 })).find((r) => r.id === record.id)?.lastUsedAt).toEqual(later);
+    });
+
+    it("records a key's first use written by two replicas at once", async () => {
+      const record = sampleRecord({ organizationId: org });
+      await store.insert(record);
+      const at = new Date(Math.floor(Date.now() / 1000) * 1000 + 7000);
+      await Promise.all([store.recordUsage([{ id: record.id, at }]), store.recordUsage([{ id: record.id, at }])]);
+      expect((await store.get(org, record.id))?.lastUsedAt).toEqual(at);
+    });
+
+    it("never lets last_used_at, written at the same moment, undo a change of the key", async () => {
+      // The usage batch writes last_used_at while a PATCH changes the key: both must stand.
+      const record = sampleRecord({ organizationId: org });
+      await store.insert(record);
+      for (let i = 1; i <= 60; i++) {
+        const at = new Date(Date.now() + i * 1000);
+        const [changed] = await Promise.all([
+          store.update(org, record.id, { name: `name ${i}` }, { onlyActive: true }),
+          (async () => {
+            await store.recordUsage([{ id: record.id, at }]);
+            await store.recordUsage([{ id: record.id, at: new Date(at.getTime() - 500) }]);
+          })(),
+        ]);
+        expect(changed?.name, `round ${i}`).toBe(`name ${i}`);
+        const stored = await store.get(org, record.id);
+        expect(stored?.name, `round ${i}`).toBe(`name ${i}`);
+        expect(stored?.lastUsedAt, `round ${i}`).toEqual(at);
+      }
     });
   });
 }

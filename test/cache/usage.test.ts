@@ -17,11 +17,12 @@ describe("last_used_at", () => {
     const org = await newOrganization(clients);
     const { id, key } = await newKey(clients, org);
     for (let i = 0; i < 20; i++) await clients.auth.verify({ headers: bearer(key) });
-    const keys = mongo.db(service.database ?? "").collection<{ _id: string; last_used_at: Date | null }>("api_keys");
-    expect((await keys.findOne({ _id: id }))?.last_used_at).toBeNull();
+    // Kept apart from the key document (see MongoKeyStore), one document per key.
+    const lastUses = mongo.db(service.database ?? "").collection<{ _id: string; at: Date }>("api_key_last_used");
+    expect(await lastUses.findOne({ _id: id })).toBeNull();
     const before = Date.now();
     await service.stop();
-    const lastUsed = (await keys.findOne({ _id: id }))?.last_used_at;
+    const lastUsed = (await lastUses.findOne({ _id: id }))?.at;
     expect(lastUsed).toBeInstanceOf(Date);
     expect(lastUsed!.getTime()).toBeLessThanOrEqual(before);
     expect(lastUsed!.getTime()).toBeGreaterThan(before - 60_000);

@@ -7,6 +7,12 @@ import type { KeyDocument } from "./key-document.js";
 import { DEFAULT_STORAGE_DEADLINE_MS, StorageDeadline } from "./deadline.js";
 import { isDuplicateKey } from "./mongo-errors.js";
 
+/** A key's last use (see MongoKeyStore's lastUses). */
+interface LastUseDocument {
+  _id: string;
+  at: Date;
+}
+
 /**
  * Keys in MongoDB. Uses single-document operations only (no transactions),
  * and no TTL or partial indexes, so it also runs on MongoDB-compatible servers
@@ -14,12 +20,22 @@ import { isDuplicateKey } from "./mongo-errors.js";
  */
 export class MongoKeyStore implements KeyStore {
   private readonly keys: Collection<KeyDocument>;
+  /**
+   * last_used_at, one document per key (`_id`: the key's id), apart from the
+   * key: the usage batch writes it every few seconds, and on a server whose
+   * single-document updates are not atomic (FerretDB v1 reads, changes and
+   * writes back the whole document) a write to the key document at the same
+   * moment could undo a change of the key. Keys written before kept it in
+   * the key document: the later of both counts.
+   */
+  private readonly lastUses: Collection<LastUseDocument>;
 
   constructor(
     db: Db,
     private readonly deadline = new StorageDeadline(DEFAULT_STORAGE_DEADLINE_MS),
   ) {
     this.keys = db.collection<KeyDocument>("api_keys");
+    this.lastUses = db.collection<LastUseDocument>("api_key_last_used");
   }
 
   /** Creates the indexes the queries rely on; safe to call on every start. */
@@ -54,7 +70,7 @@ export class MongoKeyStore implements KeyStore {
     const doc = await this.deadline.run("get key", (signal) =>
       this.keys.findOne({ _id: id, organization_id: organizationId }, { signal }),
     );
-    return doc ? fromKeyDocument(doc) : null;
+    return doc ? ((await this.withLastUse([fromKeyDocument(doc)]))[0] ?? null) : null;
   }
 
   async list(organizationId: string, query: KeyListQuery): Promise<ApiKeyRecord[]> {
@@ -65,7 +81,21 @@ export class MongoKeyStore implements KeyStore {
     const docs = await this.deadline.run("list keys", (signal) =>
       this.keys.find(filter, { signal }).sort({ _id: -1 }).limit(query.limit).toArray(),
     );
-    return docs.map(fromKeyDocument);
+    return this.withLastUse(docs.map(fromKeyDocument));
+  }
+
+  /** The records with their last_used_at (see lastUses): one read for all of them. */
+  private async withLastUse(records: ApiKeyRecord[]): Promise<ApiKeyRecord[]> {
+    if (records.length === 0) return records;
+    const uses = await this.deadline.run("get last_used_at", (signal) =>
+      this.lastUses.find({ _id: { $in: records.map((r) => r.id) } }, { signal }).toArray(),
+    );
+    const at = new Map(uses.map((use) => [use._id, use.at]));
+    for (const record of records) {
+      const used = at.get(record.id);
+      if (used && (!record.lastUsedAt || record.lastUsedAt < used)) record.lastUsedAt = used;
+    }
+    return records;
   }
 
   async update(
@@ -88,18 +118,27 @@ export class MongoKeyStore implements KeyStore {
     const doc = await this.deadline.run("update key", () =>
       this.keys.findOneAndUpdate(filter, { $set: toKeyFields(changes) }, { returnDocument: "after" }),
     );
-    return doc ? fromKeyDocument(doc) : null;
+    return doc ? ((await this.withLastUse([fromKeyDocument(doc)]))[0] ?? null) : null;
   }
 
   async recordUsage(uses: ReadonlyArray<{ id: string; at: Date }>): Promise<void> {
     if (uses.length === 0) return;
-    await this.deadline.run("record last_used_at", () =>
-      this.keys.bulkWrite(
+    const write = () =>
+      this.lastUses.bulkWrite(
         uses.map((use) => ({
-          updateOne: { filter: { _id: use.id }, update: { $max: { last_used_at: use.at } } },
+          updateOne: { filter: { _id: use.id }, update: { $max: { at: use.at } }, upsert: true },
         })),
         { ordered: false },
-      ),
-    );
+      );
+    await this.deadline.run("record last_used_at", async () => {
+      try {
+        await write();
+      } catch (error) {
+        // Two replicas creating a key's first document at once: one upsert
+        // loses the race on `_id`; the document exists now, so again.
+        if (!isDuplicateKey(error)) throw error;
+        await write();
+      }
+    });
   }
 }
