@@ -302,11 +302,13 @@ export class ApiKeys {
    * The conditional write of a change judged on `current`. When it matches
    * nothing although the key still stands as judged (active, the same secret,
    * scopes, allowlist and credit terms), what changed meanwhile was a field
-   * the decision did not depend on — last_used_at, written by the usage batch;
-   * on a store whose conditional update is a read then a write (FerretDB v1)
-   * that makes the write miss, and a busy key can make it miss again — so it
-   * is tried again under the same conditions, up to WRITE_ATTEMPTS writes in
-   * all. Anything else is a real conflict (null).
+   * the decision did not depend on — another change's name or metadata,
+   * written at the same moment; on a store whose conditional update is a read
+   * then a write (FerretDB v1) that makes the write miss, and a busy key can
+   * make it miss again — so it is tried again under the same conditions, up
+   * to WRITE_ATTEMPTS writes in all. Anything else is a real conflict (null).
+   * (last_used_at, the busiest such field, is kept apart from the key: see
+   * MongoKeyStore.)
    */
   private async conditionalUpdate(current: ApiKeyRecord, changes: KeyChanges, conditions: UpdateConditions): Promise<ApiKeyRecord | null> {
     const { organizationId, id } = current;

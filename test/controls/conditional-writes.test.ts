@@ -1,10 +1,10 @@
 /**
  * A key change is a conditional write on the grant it was judged on. A write
  * that misses while the key still stands as judged — what changed was a
- * field the decision never read, like last_used_at, which FerretDB v1's
- * read-then-write findOneAndUpdate can trip over when the usage batch writes
- * it at the same moment — is tried again, up to four writes in all; a change
- * of the grant meanwhile is still a conflict.
+ * field the decision never read (FerretDB v1's read-then-write
+ * findOneAndUpdate trips over any write to the document at the same moment;
+ * the store double here writes last_used_at) — is tried again, up to four
+ * writes in all; a change of the grant meanwhile is still a conflict.
  */
 import { describe, expect, it } from "vitest";
 import { MemoryKeyStore } from "../../src/adapters/memory/memory-key-store.js";
