@@ -313,7 +313,7 @@ function answer(
       return;
     }
     try {
-      (wire.grpc ? writeGrpc : writeConnect)(reply, undefined);
+      (wire.grpc ? writeGrpc : writeConnect)(reply, replyBytes(reply), false);
     } catch (failure) {
       // settle also runs from the deadline's timer: nothing may escape it.
       options.onError(failure);
@@ -354,10 +354,10 @@ interface Reply {
 
 /** The answer's body (or message), compressed when the caller accepts it and it is large enough. */
 async function answerCompressed(reply: Reply, compression: Compression): Promise<void> {
+  const write = reply.wire.grpc ? writeGrpc : writeConnect;
   const body = replyBytes(reply);
-  if (body.byteLength < reply.options.compressMinBytes) return (reply.wire.grpc ? writeGrpc : writeConnect)(reply, undefined);
-  const compressed = await compression.compress(body);
-  (reply.wire.grpc ? writeGrpc : writeConnect)(reply, compressed);
+  if (body.byteLength < reply.options.compressMinBytes) return write(reply, body, false);
+  write(reply, await compression.compress(body), true);
 }
 
 /** What the answer carries: the output in the call's format, or (Connect only) the error as JSON. */
@@ -373,14 +373,13 @@ const failureOf = (error: ConnectError | undefined): ConnectError => error ?? ne
 
 /**
  * Connect unary: the message (or a JSON error) as the whole body; trailers
- * as `trailer-` headers. `compressed`: the body, compressed.
+ * as `trailer-` headers. `body`: replyBytes's, compressed when `compressed`.
  */
-function writeConnect(reply: Reply, compressed: Uint8Array | undefined): void {
+function writeConnect(reply: Reply, body: Uint8Array, compressed: boolean): void {
   const { stream, call, requestId, wire, output, error, compression } = reply;
   const failed = error !== undefined || output === undefined;
   const status = failed ? codeToHttpStatus(failureOf(error).code) : 200;
   const type = failed || !wire.binary ? "application/json" : "application/proto";
-  const body = compressed ?? replyBytes(reply);
   // In connect-node's order: a caller comparing bytes sees no difference.
   const headers: OutgoingHttpHeaders = { ":status": status, "x-request-id": requestId, "content-length": body.byteLength, "content-type": type };
   call.header_?.forEach((value, key) => void (headers[key] = value));
@@ -397,8 +396,8 @@ function writeConnect(reply: Reply, compressed: Uint8Array | undefined): void {
   stream.write(body, () => stream.end());
 }
 
-/** gRPC: headers, one length-prefixed message (none for an error), the status in trailers. `compressed`: the message, compressed. */
-function writeGrpc(reply: Reply, compressed: Uint8Array | undefined): void {
+/** gRPC: headers, one length-prefixed message (none for an error), the status in trailers. `message`: replyBytes's, compressed when `compressed`. */
+function writeGrpc(reply: Reply, message: Uint8Array, compressed: boolean): void {
   const { stream, call, requestId, output, error, compression } = reply;
   const headers: OutgoingHttpHeaders = { ":status": 200, "x-request-id": requestId, "content-type": "application/grpc+proto" };
   if (compression) headers["grpc-encoding"] = compression.name;
@@ -406,7 +405,6 @@ function writeGrpc(reply: Reply, compressed: Uint8Array | undefined): void {
   const failed = error !== undefined || output === undefined;
   let frame: Buffer | undefined;
   if (!failed) {
-    const message = compressed ?? replyBytes(reply);
     frame = Buffer.allocUnsafe(GRPC_HEADER_BYTES + message.byteLength);
     frame[0] = compressed ? 1 : 0;
     frame.writeUInt32BE(message.byteLength, 1);
