@@ -48,14 +48,56 @@ export function limitHttp2(server: http2.Http2Server, limits: ConnectionLimits):
       session.close();
       setTimeout(() => session.destroy(), 1_000).unref();
     });
+    const streams = streamDeadlines(limits.requestTimeoutMs);
     session.on("stream", (stream) => {
-      stream.setTimeout(limits.requestTimeoutMs, () => stream.close(http2.constants.NGHTTP2_CANCEL));
+      streams.opened(stream);
       stream.once("close", () => {
+        streams.closed(stream);
         if (stream.rstCode === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM && !session.closed) session.close();
       });
     });
+    session.once("close", () => streams.stop());
     session.on("error", () => session.destroy());
   });
+}
+
+/**
+ * Cancels (RST_STREAM CANCEL) each stream of a session still open
+ * `timeoutMs` after it began, as HTTP/1.1's requestTimeout bounds a request.
+ * One timer per session, armed for its oldest stream: a timer per stream
+ * (Node's `stream.setTimeout`) is refreshed on every frame and kept with the
+ * stream until V8's next full collection — measured at ~8% of a Verify's cost.
+ */
+function streamDeadlines(timeoutMs: number) {
+  /** Open streams and when each began, oldest first (a Map keeps insertion order). */
+  const open = new Map<http2.ServerHttp2Stream, number>();
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (delayMs: number): void => {
+    timer = setTimeout(sweep, delayMs);
+    timer.unref();
+  };
+  const sweep = (): void => {
+    timer = undefined;
+    const now = performance.now();
+    for (const [stream, began] of open) {
+      if (began + timeoutMs > now) return arm(Math.ceil(began + timeoutMs - now));
+      open.delete(stream);
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    }
+  };
+  return {
+    opened(stream: http2.ServerHttp2Stream): void {
+      open.set(stream, performance.now());
+      if (timer === undefined) arm(timeoutMs);
+    },
+    closed(stream: http2.ServerHttp2Stream): void {
+      open.delete(stream);
+    },
+    stop(): void {
+      clearTimeout(timer);
+      open.clear();
+    },
+  };
 }
 
 /**

@@ -168,6 +168,41 @@ describe("HTTP/2 on the RPC port is bounded", () => {
     for (let i = 0; i < 3; i++) expect(await timedVerify()).toBeLessThan(ANSWER_BOUND_MS);
   });
 
+  it("cancels a stream still open past the request timeout, however steadily it trickles, and only that stream", async () => {
+    const session = await connect();
+    session.on("error", () => {});
+    // A byte every 200 ms keeps the connection from ever being idle; the body (a 1 KiB message announced) never ends.
+    const trickle = () => {
+      const stream = session.request({ ":method": "POST", ":path": VERIFY_PATH, "content-type": "application/grpc", authorization: `Bearer ${token}` });
+      stream.on("error", () => {});
+      stream.write(Buffer.from([0, 0, 0, 4, 0]));
+      const drip = setInterval(() => stream.write(Buffer.from([0])), 200);
+      const opened = performance.now();
+      const cut = new Promise<{ afterMs: number; rstCode: number }>((resolve) =>
+        stream.once("close", () => {
+          clearInterval(drip);
+          resolve({ afterMs: performance.now() - opened, rstCode: stream.rstCode });
+        }));
+      return { stream, cut };
+    };
+    const first = trickle();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const second = trickle();
+    const firstCut = await first.cut;
+    expect(firstCut.rstCode).toBe(http2.constants.NGHTTP2_CANCEL);
+    expect(firstCut.afterMs).toBeGreaterThanOrEqual(3_000 - 50);
+    expect(second.stream.closed).toBe(false); // younger: still within its time
+    const secondCut = await second.cut;
+    expect(secondCut.rstCode).toBe(http2.constants.NGHTTP2_CANCEL);
+    expect(secondCut.afterMs).toBeGreaterThanOrEqual(3_000 - 50);
+    // The connection itself was never at fault: it still answers.
+    const verify = session.request({ ":method": "POST", ":path": VERIFY_PATH, "content-type": "application/grpc", authorization: `Bearer ${token}` });
+    verify.end(Buffer.from([0, 0, 0, 0, 0]));
+    const headers = await new Promise<http2.IncomingHttpHeaders>((resolve) => verify.once("response", resolve));
+    expect(headers[":status"]).toBe(200);
+    session.close();
+  }, 15_000);
+
   it("answers a call without a service token from its headers alone: UNAUTHENTICATED before the body is read", async () => {
     const session = await connect();
     session.on("error", () => {});
