@@ -51,7 +51,8 @@ export function limitHttp2(server: http2.Http2Server, limits: ConnectionLimits):
     const streams = streamDeadlines(limits.requestTimeoutMs);
     session.on("stream", (stream) => {
       streams.opened(stream);
-      stream.once("close", () => {
+      // "close" comes once: a plain listener spares once()'s wrapper per stream.
+      stream.on("close", () => {
         streams.closed(stream);
         if (stream.rstCode === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM && !session.closed) session.close();
       });
