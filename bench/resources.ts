@@ -48,6 +48,39 @@ export async function redisCpuTotal(urls: readonly string[]): Promise<number | n
   return each.some((s) => s === null) ? null : each.reduce<number>((sum, s) => sum + (s ?? 0), 0);
 }
 
+/**
+ * A Redis round trip from Node over ioredis (no auto-pipeline), one PING at
+ * a time after a warm-up, percentiles in ms: `hot`, back to back; `idle`,
+ * each after 1 ms of idleness, as an unloaded Verify finds Redis.
+ */
+export async function redisRoundTripMs(url: string, count = 1_000): Promise<{ hot: Percentiles; idle: Percentiles }> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableAutoPipelining: false });
+  const measure = async (pause: boolean): Promise<Percentiles> => {
+    const ms: number[] = [];
+    for (let i = 0; i < count; i++) {
+      if (pause) await new Promise((resolve) => setTimeout(resolve, 1));
+      const started = performance.now();
+      await redis.ping();
+      ms.push(performance.now() - started);
+    }
+    ms.sort((a, b) => a - b);
+    const at = (q: number): number => Math.round((ms[Math.min(ms.length - 1, Math.ceil(q * ms.length) - 1)] ?? 0) * 1000) / 1000;
+    return { p50Ms: at(0.5), p99Ms: at(0.99) };
+  };
+  try {
+    await redis.connect();
+    for (let i = 0; i < 200; i++) await redis.ping();
+    return { hot: await measure(false), idle: await measure(true) };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export interface Percentiles {
+  p50Ms: number;
+  p99Ms: number;
+}
+
 /** Redis's used_cpu_user + used_cpu_sys, in seconds. */
 export async function redisCpuSeconds(url: string): Promise<number | null> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });

@@ -37,7 +37,7 @@ import type { NodeServer } from "./processes.js";
 import { profile } from "./profile.js";
 import { RAW, TARGETS, TRIVIAL, buildRows, formatTable, writeResults } from "./report.js";
 import type { LoadKind, Resources, RunRecord } from "./report.js";
-import { processCpuSeconds, redisCpuTotal } from "./resources.js";
+import { processCpuSeconds, redisCpuTotal, redisRoundTripMs } from "./resources.js";
 import type { LoadResult } from "./stats.js";
 import { seed } from "./seed.js";
 import { checkVerify } from "./verify-check.js";
@@ -47,6 +47,8 @@ const VERIFY = "verify (cache hit)";
 const VERIFY_CONNECT_NODE = "verify via connect-node";
 /** Envoy's ext_authz Check for the same request, on the same server and path. */
 const CHECK = "check (ext_authz, cache hit)";
+/** The same service and data with the in-process limiter (no REDIS_URL): Verify without the Redis round trip. */
+const VERIFY_LOCAL_LIMITER = "verify (cache hit, in-process limiter)";
 /** The same server and path, with a key that has an IP allowlist and credits. */
 const VERIFY_CONTROLS = "verify (cache hit, allowlist + credits)";
 const MISS_FERRETDB = "verify (cache miss, FerretDB)";
@@ -127,6 +129,7 @@ async function main(): Promise<void> {
   const viaConnectNode = await startServer(VERIFY_CONNECT_NODE, "bench/keyward-server.ts", { ...serviceEnv, BENCH_DIRECT_LANE: "off" });
   const trivial = await startServer("trivial-connect", "bench/trivial-server.ts", verdict);
   const raw = await startServer("raw-http2", "bench/raw-server.ts", verdict);
+  const localLimiter = await startServer(VERIFY_LOCAL_LIMITER, "bench/keyward-server.ts", { ...serviceEnv, REDIS_URL: "" });
 
   // What each scenario sends: its server, path and body per protocol; paced: also measured unloaded and at half load.
   interface Target {
@@ -150,6 +153,7 @@ async function main(): Promise<void> {
     [VERIFY, { server: verify, path: VERIFY_PATH, bodies: hot, paced: true }],
     [CHECK, { server: verify, path: CHECK_PATH, bodies: { grpc: await bodyFile("check-grpc", gatewayCheck(data.hotKey)) }, paced: true }],
     [VERIFY_CONNECT_NODE, { server: viaConnectNode, path: VERIFY_PATH, bodies: hot, paced: true }],
+    [VERIFY_LOCAL_LIMITER, { server: localLimiter, path: VERIFY_PATH, bodies: hot, paced: true }],
     [VERIFY_CONTROLS, { server: verify, path: VERIFY_PATH, bodies: await verifyBodies(data.controlledKey, "verify-controls"), paced: false }],
     [TRIVIAL, { server: trivial, path: VERIFY_PATH, bodies: hot, paced: true }],
     [RAW, { server: raw, path: VERIFY_PATH, bodies: hot, paced: true }],
@@ -281,7 +285,16 @@ async function main(): Promise<void> {
   for (const run of await cacheMiss(MISS_FERRETDB, cold, shuffle(data.coldKeys), hot.connect ?? "", scratch, redis.url)) record(run);
   await cold.stop(2000);
 
-  const rows = buildRows(runs, (scenario) => scenario === VERIFY || scenario === CHECK);
+  const redisRoundTrip = await redisRoundTripMs(redis.url);
+  const roundTrip = `back to back p50 ${redisRoundTrip.hot.p50Ms} ms (p99 ${redisRoundTrip.hot.p99Ms}); after 1 ms idle p50 ${redisRoundTrip.idle.p50Ms} ms (p99 ${redisRoundTrip.idle.p99Ms})`;
+  log(`redis round trip from Node, one PING at a time: ${roundTrip}`);
+  const rows = buildRows(runs, (scenario) =>
+    scenario === VERIFY
+      ? { baseline: RAW, minRatio: TARGETS.minRatioToRaw }
+      : scenario === CHECK
+        ? { baseline: VERIFY, minRatio: TARGETS.minCheckRatioToVerify }
+        : null,
+  );
   const finishedAt = new Date();
   const failed = runs.filter((r) => r.result.failed > 0);
   const report = {
@@ -311,6 +324,7 @@ async function main(): Promise<void> {
       latency: "from stream start to end of response (h2load per-request log); nearest-rank percentiles",
     },
     targets: TARGETS,
+    redisRoundTrip,
     rows,
     runs,
     ...(failed.length > 0 ? { warnings: failed.map((r) => `${r.scenario} ${r.protocol} ${r.load}: ${r.result.failed} failed requests`) } : {}),
@@ -321,6 +335,10 @@ async function main(): Promise<void> {
     `req/s: max throughput; p50: unloaded (one request at a time); p99: paced at half of Verify's max ` +
       `(achieved rate after @); x: req/s ratio to the baseline on the same protocol; p99 x raw: p99 ÷ raw http2's at the same rate; ` +
       `KB/req: heap allocated per request (throughput run); GCs/10s: during the p99 run.\n`,
+  );
+  process.stdout.write(
+    `Redis round trip from Node, one PING at a time: ${roundTrip}. ` +
+      `"${VERIFY_LOCAL_LIMITER}" is the same Verify without that round trip.\n`,
   );
   for (const warning of report.warnings ?? []) process.stdout.write(`WARNING: ${warning}\n`);
   process.stdout.write(`wrote ${file} and bench/results/latest.json (${report.durationS} s)\n`);
